@@ -1,0 +1,196 @@
+//! Request extractors that fail with Confluent-shaped errors, and the reply type.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, OptionalFromRequestParts, Path, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::error::ApiError;
+use super::{AppState, MEDIA_TYPE};
+use crate::service::Page;
+
+/// Media types a request body may declare. Confluent's JAX-RS resources also
+/// take `application/octet-stream`. Hand-written curl calls often send no
+/// `Content-Type`, or curl's default form type for `-d`: both are read as JSON.
+/// Anything else (XML, multipart, ...) gets 415.
+const ACCEPTED: &[&str] = &[
+    "application/vnd.schemaregistry.v1+json",
+    "application/vnd.schemaregistry+json",
+    "application/json",
+    "application/octet-stream",
+    "application/x-www-form-urlencoded",
+    "text/plain",
+];
+
+/// A JSON request body, read within the body limit.
+#[derive(Debug)]
+pub struct JsonBody(pub Value);
+
+impl FromRequest<AppState> for JsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(ct) = req.headers().get(header::CONTENT_TYPE) {
+            let essence = ct
+                .to_str()
+                .unwrap_or_default()
+                .split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase();
+            if !essence.is_empty() && !ACCEPTED.contains(&essence.as_str()) {
+                return Err(ApiError::UnsupportedMediaType);
+            }
+        }
+        let limit = state.options.max_body;
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge(limit)
+            } else {
+                ApiError::UnparseableBody(format!(
+                    "could not read the request body: {}",
+                    e.body_text()
+                ))
+            }
+        })?;
+        serde_json::from_slice(&bytes)
+            .map(JsonBody)
+            .map_err(|e| ApiError::UnparseableBody(format!("Unrecognized request body: {e}")))
+    }
+}
+
+/// Path parameters, with a Confluent-shaped rejection.
+#[derive(Debug)]
+pub struct P<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for P<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        <Path<T> as FromRequestParts<S>>::from_request_parts(parts, state)
+            .await
+            .map(|Path(t)| P(t))
+            .map_err(|_| ApiError::NotFound)
+    }
+}
+
+/// Optional path parameters, for routes shared by a global and a per-subject form.
+#[derive(Debug)]
+pub struct OptP<T>(pub Option<T>);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send + 'static> FromRequestParts<S> for OptP<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        <Path<T> as OptionalFromRequestParts<S>>::from_request_parts(parts, state)
+            .await
+            .map(|p| OptP(p.map(|Path(t)| t)))
+            .map_err(|_| ApiError::NotFound)
+    }
+}
+
+/// Query parameters. Booleans are true only for `true` (any case), like JAX-RS.
+#[derive(Debug, Default)]
+pub struct Params(Vec<(String, String)>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Params {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<Vec<(String, String)>>::try_from_uri(&parts.uri)
+            .map(|q| Params(q.0))
+            .map_err(|e| ApiError::BadQuery(format!("malformed query string: {e}")))
+    }
+}
+
+impl Params {
+    /// The last value of a parameter.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of a parameter, in order.
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    /// A boolean flag.
+    pub fn flag(&self, name: &str) -> bool {
+        self.get(name)
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+    }
+
+    fn int(&self, name: &str) -> Result<Option<i64>, ApiError> {
+        self.get(name)
+            .filter(|v| !v.is_empty())
+            .map(|v| {
+                v.parse::<i64>().map_err(|_| {
+                    ApiError::BadQuery(format!(
+                        "query parameter '{name}' must be an integer, not '{v}'"
+                    ))
+                })
+            })
+            .transpose()
+    }
+
+    /// `offset` (default 0) and `limit` (default and negative: all), capped at `max`.
+    pub fn page(&self, max: Option<usize>) -> Result<Page, ApiError> {
+        let offset = usize::try_from(self.int("offset")?.unwrap_or(0).max(0)).unwrap_or(0);
+        let limit = self
+            .int("limit")?
+            .filter(|l| *l >= 0)
+            .map(|l| usize::try_from(l).unwrap_or(usize::MAX));
+        let limit = match (limit, max) {
+            (Some(l), Some(m)) => Some(l.min(m)),
+            (None, Some(m)) => Some(m),
+            (l, None) => l,
+        };
+        Ok(Page { offset, limit })
+    }
+}
+
+/// A response in Confluent's media type.
+#[derive(Debug)]
+pub struct Reply<T>(pub T);
+
+impl<T: Serialize> IntoResponse for Reply<T> {
+    fn into_response(self) -> Response {
+        match serde_json::to_vec(&self.0) {
+            Ok(body) => with_media_type(body.into_response()),
+            Err(e) => ApiError::Service(crate::service::Error::Internal(format!(
+                "response does not serialize: {e}"
+            )))
+            .into_response(),
+        }
+    }
+}
+
+/// A raw schema text, served as-is (the `/schema` sub-resources).
+#[derive(Debug)]
+pub struct RawText(pub String);
+
+impl IntoResponse for RawText {
+    fn into_response(self) -> Response {
+        with_media_type(self.0.into_response())
+    }
+}
+
+fn with_media_type(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(MEDIA_TYPE));
+    response
+}

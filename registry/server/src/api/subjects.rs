@@ -1,0 +1,152 @@
+//! `/subjects/...` handlers.
+
+use axum::extract::State;
+
+use super::AppState;
+use super::error::ApiError;
+use super::extract::{JsonBody, P, Params, RawText, Reply};
+use crate::service::{RegisterOptions, RegisterSchema, SchemaView};
+
+type Result<T> = std::result::Result<Reply<T>, ApiError>;
+
+/// `deletedOnly`, also spelled `deleted_only` by Confluent's Python client.
+fn deleted_only(q: &Params) -> bool {
+    q.flag("deletedOnly") || q.flag("deleted_only")
+}
+
+/// `GET /subjects`.
+pub async fn list(State(s): State<AppState>, q: Params) -> Result<Vec<String>> {
+    let page = q.page(None)?;
+    Ok(Reply(s.registry.subjects(
+        q.get("subjectPrefix"),
+        q.flag("deleted"),
+        deleted_only(&q),
+        page,
+    )))
+}
+
+/// `POST /subjects/{subject}`: which version holds this schema.
+pub async fn lookup(
+    State(s): State<AppState>,
+    P(subject): P<String>,
+    q: Params,
+    JsonBody(body): JsonBody,
+) -> Result<SchemaView> {
+    let req = RegisterSchema::from_json(body)?;
+    let found = s
+        .registry
+        .lookup(&subject, req, q.flag("normalize"), q.flag("deleted"))
+        .await?;
+    Ok(Reply(found))
+}
+
+/// `DELETE /subjects/{subject}`.
+pub async fn delete(
+    State(s): State<AppState>,
+    P(subject): P<String>,
+    q: Params,
+) -> Result<Vec<i32>> {
+    Ok(Reply(
+        s.registry
+            .delete_subject(&subject, q.flag("permanent"))
+            .await?,
+    ))
+}
+
+/// `GET /subjects/{subject}/versions`.
+pub async fn versions(
+    State(s): State<AppState>,
+    P(subject): P<String>,
+    q: Params,
+) -> Result<Vec<i32>> {
+    let page = q.page(None)?;
+    Ok(Reply(s.registry.list_versions(
+        &subject,
+        q.flag("deleted"),
+        deleted_only(&q),
+        q.flag("deletedAsNegative"),
+        page,
+    )?))
+}
+
+/// `POST /subjects/{subject}/versions`: register.
+pub async fn register(
+    State(s): State<AppState>,
+    P(subject): P<String>,
+    q: Params,
+    JsonBody(body): JsonBody,
+) -> Result<SchemaView> {
+    let req = RegisterSchema::from_json(body)?;
+    let opts = RegisterOptions {
+        normalize: q.flag("normalize"),
+        force: q.flag("force"),
+    };
+    Ok(Reply(s.registry.register(&subject, req, opts).await?))
+}
+
+/// `GET /subjects/{subject}/versions/{version}`.
+pub async fn version(
+    State(s): State<AppState>,
+    P((subject, version)): P<(String, String)>,
+    q: Params,
+) -> Result<SchemaView> {
+    Ok(Reply(s.registry.get_version(
+        &subject,
+        &version,
+        q.flag("deleted"),
+    )?))
+}
+
+/// `GET /subjects/{subject}/versions/{version}/schema`: the raw text.
+pub async fn version_text(
+    State(s): State<AppState>,
+    P((subject, version)): P<(String, String)>,
+    q: Params,
+) -> std::result::Result<RawText, ApiError> {
+    let view = s
+        .registry
+        .get_version(&subject, &version, q.flag("deleted"))?;
+    Ok(RawText(view.schema))
+}
+
+/// `GET /subjects/{subject}/versions/{version}/referencedby`.
+pub async fn referenced_by(
+    State(s): State<AppState>,
+    P((subject, version)): P<(String, String)>,
+    q: Params,
+) -> Result<Vec<i64>> {
+    let page = q.page(None)?;
+    Ok(Reply(s.registry.referenced_by(
+        &subject,
+        &version,
+        q.flag("deleted"),
+        page,
+    )?))
+}
+
+/// `DELETE /subjects/{subject}/versions/{version}`.
+pub async fn delete_version(
+    State(s): State<AppState>,
+    P((subject, version)): P<(String, String)>,
+    q: Params,
+) -> Result<i32> {
+    Ok(Reply(
+        s.registry
+            .delete_version(&subject, &version, q.flag("permanent"))
+            .await?,
+    ))
+}
+
+/// `GET /subjects/{subject}/metadata?key=k&value=v…`.
+pub async fn by_metadata(
+    State(s): State<AppState>,
+    P(subject): P<String>,
+    q: Params,
+) -> Result<SchemaView> {
+    let pairs: Vec<(String, String)> = q.all("key").into_iter().zip(q.all("value")).collect();
+    Ok(Reply(s.registry.by_metadata(
+        &subject,
+        &pairs,
+        q.flag("deleted"),
+    )?))
+}

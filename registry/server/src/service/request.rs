@@ -1,0 +1,243 @@
+//! The register-schema request and the schema response, as Confluent shapes them.
+
+use evreg_core::{SchemaReference, SchemaType};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::Error;
+use crate::state::SchemaEntry;
+use crate::store::VersionRow;
+
+/// Fields of a request or response this registry interprets; anything else is
+/// kept and echoed.
+const KNOWN: &[&str] = &[
+    "schema",
+    "schemaType",
+    "references",
+    "metadata",
+    "ruleSet",
+    "id",
+    "version",
+    "subject",
+    "guid",
+    "deleted",
+    "ts",
+    "maxId",
+];
+
+/// Confluent's RegisterSchemaRequest, validated.
+#[derive(Debug, Clone, Default)]
+pub struct RegisterSchema {
+    /// The schema text.
+    pub schema: String,
+    /// The format (`AVRO` when absent).
+    pub schema_type: SchemaType,
+    /// References to other subjects' versions.
+    pub references: Vec<SchemaReference>,
+    /// `metadata`, kept as sent.
+    pub metadata: Option<Value>,
+    /// `ruleSet`, kept as sent.
+    pub rule_set: Option<Value>,
+    /// Explicit id (IMPORT only).
+    pub id: Option<i64>,
+    /// Explicit version; `-1` means "the latest".
+    pub version: Option<i32>,
+    /// Fields not interpreted.
+    pub extra: Map<String, Value>,
+}
+
+impl RegisterSchema {
+    /// Validates a JSON body. Shape errors (not an object, a field of the wrong
+    /// type) are [`Error::MalformedRequest`]; a missing schema or unknown type is
+    /// [`Error::InvalidSchema`].
+    pub fn from_json(body: Value) -> Result<RegisterSchema, Error> {
+        let Value::Object(mut map) = body else {
+            return Err(Error::MalformedRequest(
+                "request body must be a JSON object".into(),
+            ));
+        };
+        let schema = match map.remove("schema") {
+            Some(Value::String(s)) if !s.is_empty() => s,
+            None | Some(Value::Null) => return Err(Error::InvalidSchema("Empty schema".into())),
+            Some(Value::String(_)) => return Err(Error::InvalidSchema("Empty schema".into())),
+            Some(_) => return Err(wrong_type("schema", "a string")),
+        };
+        let schema_type = match map.remove("schemaType") {
+            None | Some(Value::Null) => SchemaType::Avro,
+            Some(Value::String(s)) => s
+                .parse()
+                .map_err(|_| Error::InvalidSchema(format!("Invalid schema type {s}")))?,
+            Some(_) => return Err(wrong_type("schemaType", "a string")),
+        };
+        let references = match map.remove("references") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(v @ Value::Array(_)) => serde_json::from_value(v).map_err(|e| {
+                Error::MalformedRequest(format!(
+                    "field 'references' must be an array of {{name, subject, version}}: {e}"
+                ))
+            })?,
+            Some(_) => return Err(wrong_type("references", "an array")),
+        };
+        let metadata = object_field(&mut map, "metadata")?;
+        let rule_set = match map.remove("ruleSet") {
+            None | Some(Value::Null) => None,
+            Some(v @ Value::Object(_)) => Some(v),
+            Some(_) => return Err(Error::InvalidRuleSet("ruleSet must be an object".into())),
+        };
+        let id = int_field(&mut map, "id")?.filter(|id| *id > 0);
+        let version = int_field(&mut map, "version")?
+            .map(|v| i32::try_from(v).map_err(|_| Error::InvalidVersion(v.to_string())))
+            .transpose()?
+            .filter(|v| *v != 0);
+        map.retain(|k, _| !KNOWN.contains(&k.as_str()));
+        Ok(RegisterSchema {
+            schema,
+            schema_type,
+            references,
+            metadata,
+            rule_set,
+            id,
+            version,
+            extra: map,
+        })
+    }
+}
+
+fn wrong_type(field: &str, expected: &str) -> Error {
+    Error::MalformedRequest(format!("field '{field}' must be {expected}"))
+}
+
+fn object_field(map: &mut Map<String, Value>, field: &str) -> Result<Option<Value>, Error> {
+    match map.remove(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v @ Value::Object(_)) => Ok(Some(v)),
+        Some(_) => Err(wrong_type(field, "an object")),
+    }
+}
+
+fn int_field(map: &mut Map<String, Value>, field: &str) -> Result<Option<i64>, Error> {
+    match map.remove(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| wrong_type(field, "an integer")),
+        Some(_) => Err(wrong_type(field, "an integer")),
+    }
+}
+
+/// Confluent's `Schema` response object. Empty fields are omitted, like
+/// Jackson's NON_EMPTY, and `schemaType` is omitted for Avro.
+#[derive(Debug, Clone, Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct SchemaView {
+    /// The subject, qualified when outside the default context.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// The version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<i32>,
+    /// The id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<i64>,
+    /// The content GUID.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guid: Option<String>,
+    /// The format, unless Avro.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schema_type: Option<SchemaType>,
+    /// References.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub references: Vec<SchemaReference>,
+    /// Metadata, as registered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Value>,
+    /// Rule set, as registered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule_set: Option<Value>,
+    /// The schema text.
+    pub schema: String,
+    /// Present (true) only for soft-deleted versions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deleted: Option<bool>,
+    /// The highest id in the context (`fetchMaxId=true`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_id: Option<i64>,
+    /// Fields the registry does not interpret, echoed as registered.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl SchemaView {
+    /// The content of a schema, without subject or version.
+    pub fn content(entry: &SchemaEntry) -> SchemaView {
+        SchemaView {
+            schema_type: (entry.schema_type != SchemaType::Avro).then_some(entry.schema_type),
+            references: entry.references.clone(),
+            metadata: entry.metadata.clone(),
+            rule_set: entry.rule_set.clone(),
+            schema: entry.text.clone(),
+            extra: entry.extra.clone(),
+            ..SchemaView::default()
+        }
+    }
+
+    /// A subject-version.
+    pub fn version(subject: String, row: &VersionRow, entry: &SchemaEntry) -> SchemaView {
+        SchemaView {
+            subject: Some(subject),
+            version: Some(row.version),
+            id: Some(entry.id),
+            guid: Some(entry.guid.clone()),
+            deleted: row.deleted.then_some(true),
+            ..SchemaView::content(entry)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn keeps_unknown_fields() {
+        let r = RegisterSchema::from_json(json!({
+            "schema": "\"string\"", "metadata": {"properties": {"a": "b"}}, "x-extra": [1]
+        }))
+        .unwrap();
+        assert_eq!(r.schema_type, SchemaType::Avro);
+        assert!(r.metadata.is_some());
+        assert_eq!(r.extra.get("x-extra"), Some(&json!([1])));
+    }
+
+    #[test]
+    fn classifies_bad_bodies() {
+        let bad = |v| RegisterSchema::from_json(v).unwrap_err();
+        assert!(matches!(bad(json!([])), Error::MalformedRequest(_)));
+        assert!(matches!(
+            bad(json!({"schema": 1})),
+            Error::MalformedRequest(_)
+        ));
+        assert!(matches!(bad(json!({})), Error::InvalidSchema(_)));
+        assert!(matches!(
+            bad(json!({"schema": "{}", "schemaType": "XML"})),
+            Error::InvalidSchema(_)
+        ));
+        assert!(matches!(
+            bad(json!({"schema": "{}", "references": [{"name": 1}]})),
+            Error::MalformedRequest(_)
+        ));
+    }
+
+    #[test]
+    fn avro_type_is_omitted() {
+        let v = serde_json::to_value(SchemaView {
+            schema: "x".into(),
+            schema_type: Some(SchemaType::Json),
+            ..SchemaView::default()
+        })
+        .unwrap();
+        assert_eq!(v, json!({"schema": "x", "schemaType": "JSON"}));
+    }
+}

@@ -1,0 +1,422 @@
+//! From a parsed item and its schema to the impls, or to spanned errors.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use evreg_core::avro::model::{Model, Node};
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{Data, DeriveInput, Fields, LitStr};
+
+use crate::attr::{self, EventAttr};
+use crate::check::{self, Verdict};
+use crate::load::{self, Loaded};
+
+/// Expands `#[derive(Event)]`. Never panics: every problem is a spanned
+/// compile error, all reported at once, next to a fallback impl so that one
+/// mistake does not cascade into unrelated ones.
+pub(crate) fn derive(input: &DeriveInput, source_dir: Option<&std::path::Path>) -> TokenStream {
+    let mut errors = Vec::new();
+    let attrs = attr::parse_event_attrs(&input.attrs, &mut errors);
+    let expanded = expand(input, &attrs, source_dir, &mut errors);
+    if errors.is_empty() {
+        return expanded;
+    }
+    let compile_errors = errors.iter().map(syn::Error::to_compile_error);
+    let fallback = fallback(input);
+    quote! { #(#compile_errors)* #fallback }
+}
+
+fn fallback(input: &DeriveInput) -> TokenStream {
+    let ident = &input.ident;
+    let (impl_g, ty_g, where_g) = input.generics.split_for_impl();
+    quote! {
+        impl #impl_g ::evreg_client::SchemaName for #ident #ty_g #where_g {
+            const FULL_NAME: &'static str = "";
+        }
+    }
+}
+
+fn expand(
+    input: &DeriveInput,
+    attrs: &EventAttr,
+    source_dir: Option<&std::path::Path>,
+    errors: &mut Vec<syn::Error>,
+) -> TokenStream {
+    let Some(schema_lit) = &attrs.schema else {
+        errors.push(syn::Error::new(
+            input.ident.span(),
+            "#[derive(Event)] needs #[event(schema = \"path/to/schema.avsc\")] (relative to the crate)",
+        ));
+        return TokenStream::new();
+    };
+    let loaded = match load::load(
+        &schema_lit.value(),
+        source_dir,
+        attrs.event_type.as_ref().map(LitStr::value).as_deref(),
+    ) {
+        Ok(l) => l,
+        Err(message) => {
+            errors.push(syn::Error::new(schema_lit.span(), message));
+            return TokenStream::new();
+        }
+    };
+    let model = loaded.schema.model();
+    let (node_id, full_name) = match &attrs.name {
+        Some(name) => match model.named.get(&name.value()) {
+            Some(id) => (*id, name.value()),
+            None => {
+                errors.push(syn::Error::new(
+                    name.span(),
+                    format!(
+                        "schema file {} defines no type named '{}'",
+                        schema_lit.value(),
+                        name.value()
+                    ),
+                ));
+                return TokenStream::new();
+            }
+        },
+        None => match model.node(model.root).name() {
+            Some(n) => (model.root, n.fullname()),
+            None => {
+                errors.push(syn::Error::new(
+                    schema_lit.span(),
+                    format!(
+                        "the root of {} is not a named type (record, enum or fixed)",
+                        schema_lit.value()
+                    ),
+                ));
+                return TokenStream::new();
+            }
+        },
+    };
+    let file = schema_lit.value();
+    let mut assertions = Vec::new();
+    let mut fields_by_wire: BTreeMap<String, (syn::Ident, bool)> = BTreeMap::new();
+    match (&input.data, model.node(node_id)) {
+        (Data::Struct(data), Node::Record { fields, .. }) => check_struct(
+            input,
+            data,
+            model,
+            fields,
+            &file,
+            &full_name,
+            errors,
+            &mut assertions,
+            &mut fields_by_wire,
+        ),
+        (Data::Enum(data), Node::Enum { symbols, .. }) => {
+            check_enum(input, data, symbols, &file, &full_name, errors)
+        }
+        (_, node) => errors.push(syn::Error::new(
+            input.ident.span(),
+            format!(
+                "schema type '{full_name}' in {file} is {}, which a Rust {} cannot represent",
+                node.type_name().to_lowercase(),
+                match input.data {
+                    Data::Struct(_) => "struct",
+                    Data::Enum(_) => "enum",
+                    Data::Union(_) => "union",
+                }
+            ),
+        )),
+    }
+
+    let ident = &input.ident;
+    let (impl_g, ty_g, where_g) = input.generics.split_for_impl();
+    let path = loaded.path.to_string_lossy().into_owned();
+    let mut out = quote! {
+        // Rebuild when the schema changes.
+        const _: &str = include_str!(#path);
+        impl #impl_g ::evreg_client::SchemaName for #ident #ty_g #where_g {
+            const FULL_NAME: &'static str = #full_name;
+        }
+        #(#assertions)*
+    };
+    if let Some(event_type) = &attrs.event_type {
+        out.extend(event_meta(
+            input,
+            attrs,
+            &loaded,
+            event_type,
+            &full_name,
+            &fields_by_wire,
+            errors,
+        ));
+    }
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check_struct(
+    input: &DeriveInput,
+    data: &syn::DataStruct,
+    model: &Model,
+    schema_fields: &[evreg_core::avro::model::Field],
+    file: &str,
+    record: &str,
+    errors: &mut Vec<syn::Error>,
+    assertions: &mut Vec<TokenStream>,
+    by_wire: &mut BTreeMap<String, (syn::Ident, bool)>,
+) {
+    let Fields::Named(named) = &data.fields else {
+        errors.push(syn::Error::new(
+            input.ident.span(),
+            format!("record '{record}' in {file} needs a struct with named fields"),
+        ));
+        return;
+    };
+    let rule = attr::rename_all(&input.attrs);
+    let mut seen = BTreeSet::new();
+    for field in &named.named {
+        let Some(ident) = &field.ident else { continue };
+        let serde = attr::serde_name(&field.attrs);
+        if serde.skip {
+            continue;
+        }
+        let wire = serde
+            .rename
+            .unwrap_or_else(|| attr::apply(rule, &ident.to_string(), false));
+        let Some((index, schema_field)) = schema_fields
+            .iter()
+            .enumerate()
+            .find(|(_, f)| f.name == wire)
+        else {
+            errors.push(syn::Error::new(
+                ident.span(),
+                format!("field `{ident}` (`{wire}` on the wire) is not in record '{record}' of {file}; remove it, rename it, or mark it #[serde(skip)]"),
+            ));
+            continue;
+        };
+        seen.insert(wire.clone());
+        by_wire.insert(
+            wire.clone(),
+            (
+                ident.clone(),
+                check::nullable(model, schema_field.ty).is_some(),
+            ),
+        );
+        let at = format!("{file}#/fields/{index}");
+        match check::check_type(model, schema_field.ty, &field.ty) {
+            Verdict::Fits => {}
+            Verdict::Mismatch(expected) => {
+                let optional = check::nullable(model, schema_field.ty).is_some();
+                let rust = quote::ToTokens::to_token_stream(&field.ty)
+                    .to_string()
+                    .replace(' ', "");
+                let rust_optional = rust.starts_with("Option<");
+                let message = if optional != rust_optional {
+                    format!(
+                        "field `{ident}`: schema field '{wire}' ({at}) is {} ({}), so the Rust type must {}be an Option: expected {expected}, found {rust}",
+                        if optional { "nullable" } else { "not nullable" },
+                        check::schema_type(model, schema_field.ty),
+                        if optional { "" } else { "not " },
+                    )
+                } else {
+                    format!(
+                        "field `{ident}`: schema field '{wire}' ({at}) has type {}, which the Rust type {rust} cannot hold; expected {expected}",
+                        check::schema_type(model, schema_field.ty)
+                    )
+                };
+                errors.push(syn::Error::new(field.ty.span(), message));
+            }
+            Verdict::Named(name) => assertions.push(named_assertion(&field.ty, &name, &wire, &at)),
+        }
+    }
+    for (index, f) in schema_fields.iter().enumerate() {
+        if !seen.contains(&f.name) {
+            errors.push(syn::Error::new(
+                input.ident.span(),
+                format!(
+                    "missing field: record '{record}' ({file}#/fields/{index}) has field '{}' of type {}, which `{}` lacks (expected a field of type {})",
+                    f.name,
+                    check::schema_type(model, f.ty),
+                    input.ident,
+                    check::expected(model, f.ty)
+                ),
+            ));
+        }
+    }
+}
+
+/// A compile-time assertion that a field's type was derived from the schema
+/// type `name`; it fails with the message below, on the field's type.
+fn named_assertion(ty: &syn::Type, name: &str, wire: &str, at: &str) -> TokenStream {
+    // Strip Option/Vec/Box/map wrappers: the assertion is about the named type.
+    let inner = innermost(ty);
+    let message = format!(
+        "field '{wire}' ({at}) must have a type derived from schema type '{name}' (#[derive(Event)] with #[event(schema = ..., name = \"{name}\")])"
+    );
+    quote_spanned! {inner.span()=>
+        const _: () = {
+            if !::evreg_client::__private::str_eq(<#inner as ::evreg_client::SchemaName>::FULL_NAME, #name) {
+                ::core::panic!(#message);
+            }
+        };
+    }
+}
+
+fn innermost(ty: &syn::Type) -> &syn::Type {
+    if let syn::Type::Path(p) = ty
+        && let Some(last) = p.path.segments.last()
+        && ["Option", "Vec", "Box", "HashMap", "BTreeMap"]
+            .contains(&last.ident.to_string().as_str())
+        && let syn::PathArguments::AngleBracketed(a) = &last.arguments
+        && let Some(syn::GenericArgument::Type(t)) = a
+            .args
+            .iter()
+            .filter(|g| matches!(g, syn::GenericArgument::Type(_)))
+            .last()
+    {
+        return innermost(t);
+    }
+    ty
+}
+
+fn check_enum(
+    input: &DeriveInput,
+    data: &syn::DataEnum,
+    symbols: &[String],
+    file: &str,
+    name: &str,
+    errors: &mut Vec<syn::Error>,
+) {
+    let rule = attr::rename_all(&input.attrs);
+    let mut seen = BTreeSet::new();
+    for v in &data.variants {
+        if !matches!(v.fields, Fields::Unit) {
+            errors.push(syn::Error::new(v.ident.span(), format!("variant `{}`: enum '{name}' of {file} has only symbols, so every variant must be a unit variant", v.ident)));
+            continue;
+        }
+        let serde = attr::serde_name(&v.attrs);
+        if serde.skip {
+            continue;
+        }
+        let wire = serde
+            .rename
+            .unwrap_or_else(|| attr::apply(rule, &v.ident.to_string(), true));
+        if symbols.contains(&wire) {
+            seen.insert(wire);
+        } else {
+            errors.push(syn::Error::new(
+                v.ident.span(),
+                format!("variant `{}` (`{wire}` on the wire) is not a symbol of enum '{name}' in {file}; its symbols are [{}]", v.ident, symbols.join(", ")),
+            ));
+        }
+    }
+    let missing: Vec<&String> = symbols.iter().filter(|s| !seen.contains(*s)).collect();
+    if !missing.is_empty() {
+        let list: Vec<&str> = missing.iter().map(|s| s.as_str()).collect();
+        errors.push(syn::Error::new(
+            input.ident.span(),
+            format!(
+                "enum '{name}' in {file} has symbols [{}] that `{}` has no variant for",
+                list.join(", "),
+                input.ident
+            ),
+        ));
+    }
+}
+
+fn event_meta(
+    input: &DeriveInput,
+    attrs: &EventAttr,
+    loaded: &Loaded,
+    event_type: &LitStr,
+    full_name: &str,
+    fields: &BTreeMap<String, (syn::Ident, bool)>,
+    errors: &mut Vec<syn::Error>,
+) -> TokenStream {
+    let catalog = loaded.event.as_ref();
+    let Some(source) = attrs
+        .source
+        .as_ref()
+        .map(LitStr::value)
+        .or_else(|| catalog.map(|c| c.source.clone()))
+    else {
+        errors.push(syn::Error::new(event_type.span(), "an event needs `source = \"...\"` (the producing service) in #[event], or an entry in catalog.toml"));
+        return TokenStream::new();
+    };
+    let Some(topic) = attrs
+        .topic
+        .as_ref()
+        .map(LitStr::value)
+        .or_else(|| catalog.map(|c| c.topic.clone()))
+    else {
+        errors.push(syn::Error::new(event_type.span(), format!("event {} has no topic: add `topic = \"...\"` to #[event], or list it in catalog.toml", event_type.value())));
+        return TokenStream::new();
+    };
+    let version: u32 = match &attrs.version {
+        Some(v) => match v.base10_parse() {
+            Ok(n) if n > 0 => n,
+            _ => {
+                errors.push(syn::Error::new(
+                    v.span(),
+                    "`version` is a schema version: a positive integer",
+                ));
+                1
+            }
+        },
+        None => catalog.map_or(1, |c| c.version),
+    };
+    let subject = attrs
+        .subject
+        .as_ref()
+        .map(LitStr::value)
+        .unwrap_or_else(|| format!("{topic}-{full_name}"));
+    let key = attrs
+        .key
+        .as_ref()
+        .map(LitStr::value)
+        .or_else(|| catalog.and_then(|c| c.key.clone()));
+    let key_span = attrs.key.as_ref().map_or(Span::call_site(), LitStr::span);
+    let (key_const, key_fn) = match &key {
+        None => (
+            quote!(::core::option::Option::None),
+            quote!(::core::option::Option::None),
+        ),
+        Some(k) => match fields.get(k) {
+            Some((ident, true)) => (
+                quote!(::core::option::Option::Some(#k)),
+                quote!(self.#ident.as_ref().map(::std::string::ToString::to_string)),
+            ),
+            Some((ident, false)) => (
+                quote!(::core::option::Option::Some(#k)),
+                quote!(::core::option::Option::Some(::std::string::ToString::to_string(&self.#ident))),
+            ),
+            None => {
+                errors.push(syn::Error::new(
+                    key_span,
+                    format!(
+                        "partition key field '{k}' is not a field of `{}`",
+                        input.ident
+                    ),
+                ));
+                (
+                    quote!(::core::option::Option::None),
+                    quote!(::core::option::Option::None),
+                )
+            }
+        },
+    };
+    let event_type_s = event_type.value();
+    let schema = &loaded.self_contained;
+    let ident = &input.ident;
+    let (impl_g, ty_g, where_g) = input.generics.split_for_impl();
+    quote! {
+        impl #impl_g ::evreg_client::EventMeta for #ident #ty_g #where_g {
+            const EVENT_TYPE: &'static str = #event_type_s;
+            const SCHEMA_VERSION: u32 = #version;
+            const SOURCE: &'static str = #source;
+            const TOPIC: &'static str = #topic;
+            const SUBJECT: &'static str = #subject;
+            const PARTITION_KEY_FIELD: ::core::option::Option<&'static str> = #key_const;
+            const SCHEMA_TYPE: &'static str = "AVRO";
+            const SCHEMA: &'static str = #schema;
+            fn partition_key(&self) -> ::core::option::Option<::std::string::String> {
+                #key_fn
+            }
+        }
+    }
+}

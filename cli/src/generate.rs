@@ -10,15 +10,17 @@ use crate::{Status, registry};
 /// Arguments of `evgen generate`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Schema files (.avsc) or folders (every .avsc below, plus catalog.toml if present).
+    /// Schema files (.avsc, or JSON Schema .json / .schema.json) or folders (every
+    /// .avsc and .json below, plus catalog.toml if present). JSON Schema $refs to
+    /// relative files read those files too.
     pub inputs: Vec<PathBuf>,
 
     /// Where to write: a .rs file, or a folder (gets evgen.rs). Standard output when absent.
     #[arg(long, short)]
     pub out: Option<PathBuf>,
 
-    /// Name of the root type of a single schema (default: the schema's own name, or
-    /// the file name when the root has none).
+    /// Name of the root type of a single schema (default: the Avro name or JSON
+    /// Schema title, else the file name).
     #[arg(long, value_name = "Name")]
     pub root_name: Option<String>,
 
@@ -65,10 +67,7 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
     }
     match (&args.registry, &args.subject) {
         (Some(url), Some(subject)) => {
-            let schemas = registry::fetch(url, subject, &args.version)?;
-            for s in schemas {
-                config.source(s.label, s.text);
-            }
+            registry::add_to(&mut config, url, subject, &args.version)?;
         }
         _ => {
             if args.inputs.is_empty() {
@@ -81,7 +80,13 @@ pub fn run(args: &Args) -> anyhow::Result<Status> {
             }
         }
     }
-    let text = config.generate().context("generating Rust types")?;
+    let loaded = config.load().context("generating Rust types")?;
+    // What the types do not express exactly is worth knowing, but not a failure.
+    for d in &loaded.diagnostics {
+        eprintln!("warning: {d}");
+    }
+    let text =
+        evgen::emit::to_file(&loaded.space, &loaded.source).context("generating Rust types")?;
     let Some(out) = &args.out else {
         let mut stdout = std::io::stdout().lock();
         stdout

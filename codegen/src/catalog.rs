@@ -117,6 +117,38 @@ pub fn retention_ms(s: &str) -> Option<u64> {
     n.checked_mul(factor)
 }
 
+/// The named types an Avro schema document defines, and the names it uses that it
+/// does not define (what other catalogue files must provide). Registering a
+/// catalogue with Confluent references needs both.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SchemaNames {
+    /// Full names defined in the document, with their JSON definitions.
+    pub defined: BTreeMap<String, serde_json::Value>,
+    /// Names used but not defined: `(full name, name as written)`, sorted. Avro
+    /// tools resolve an unqualified name in the enclosing namespace first, then in
+    /// the null namespace, so both are given.
+    pub external: Vec<(String, String)>,
+}
+
+/// Scans an Avro schema document for the names it defines and uses.
+pub fn schema_names(doc: &serde_json::Value) -> SchemaNames {
+    let names = crate::avro::scan::scan(doc);
+    SchemaNames {
+        external: names.external().cloned().collect(),
+        defined: names.defined,
+    }
+}
+
+/// Returns `doc` with every named type it uses from `library` (full name to
+/// definition, as in [`SchemaNames::defined`]) written inline at its first use, so
+/// it parses on its own: the self-contained form evgen gives each event.
+pub fn inline_types(
+    doc: &serde_json::Value,
+    library: &BTreeMap<String, serde_json::Value>,
+) -> serde_json::Value {
+    crate::avro::scan::inline(doc, library)
+}
+
 /// What the catalogue needs from one schema file.
 pub(crate) struct FileInfo {
     /// The file's Rust root type, if it is a named type.

@@ -13,12 +13,14 @@ use crate::avro::{self, SourceFile};
 use crate::catalog::{CATALOG_FILE, Catalog, FileInfo};
 use crate::error::Error;
 use crate::ir::TypeSpace;
+use crate::json::files::{self as json_files, JsonSource};
 
 /// Generator settings and inputs.
 #[derive(Debug, Clone, Default)]
 pub struct Config {
     inputs: Vec<PathBuf>,
     sources: Vec<SourceFile>,
+    json_sources: Vec<JsonSource>,
     out_dir: Option<PathBuf>,
     file_name: Option<String>,
     json_fallback: bool,
@@ -36,13 +38,17 @@ pub struct Loaded {
     pub source: String,
     /// Each schema file (by label) with the path of its root type, if it has one.
     pub roots: Vec<(String, Option<crate::ir::TypePath>)>,
+    /// What the JSON Schema files' types do not express exactly (constructs typed as
+    /// `serde_json::Value` with [`Config::json_fallback`], checks not enforced).
+    pub diagnostics: Vec<crate::json::Diagnostic>,
 }
 
-fn label(p: &Path) -> String {
+/// How a path is named in messages, `$ref`s and the generated header.
+pub(crate) fn label(p: &Path) -> String {
     p.to_string_lossy().replace('\\', "/")
 }
 
-/// `*.avsc` files under `dir`, sorted, plus every folder visited.
+/// Schema files (`*.avsc`, `*.json`) under `dir`, sorted, plus every folder visited.
 fn walk(dir: &Path, files: &mut Vec<PathBuf>, dirs: &mut Vec<PathBuf>) -> Result<(), Error> {
     dirs.push(dir.to_path_buf());
     let mut entries: Vec<PathBuf> = fs::read_dir(dir)
@@ -53,7 +59,7 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, dirs: &mut Vec<PathBuf>) -> Result
     for p in entries {
         if p.is_dir() {
             walk(&p, files, dirs)?;
-        } else if p.extension().is_some_and(|e| e == "avsc") {
+        } else if p.extension().is_some_and(|e| e == "avsc") || json_files::is_schema_file(&p) {
             files.push(p);
         }
     }
@@ -73,6 +79,8 @@ fn stem(p: &Path) -> String {
 /// What was read, before parsing.
 struct Inputs {
     sources: Vec<SourceFile>,
+    /// JSON Schema files, inputs first, then the files they reference.
+    json: Vec<JsonSource>,
     read_paths: Vec<PathBuf>,
     catalogs: Vec<CatalogInput>,
     source: String,
@@ -93,23 +101,67 @@ impl Config {
         Self::default()
     }
 
-    /// Adds a catalogue folder: every `.avsc` under it, and its `catalog.toml` if
-    /// present (events, topics, consumer groups).
+    /// Adds a catalogue folder: every `.avsc` and `.json` (JSON Schema) under it,
+    /// and its `catalog.toml` if present (events, topics, consumer groups).
     pub fn catalog(&mut self, dir: impl AsRef<Path>) -> &mut Self {
         self.inputs.push(dir.as_ref().to_path_buf());
         self
     }
 
-    /// Adds a schema file or a folder (same as [`Config::catalog`] for folders).
+    /// Adds a schema file (`.avsc`, or JSON Schema: `.json`, `.schema.json`) or a
+    /// folder (same as [`Config::catalog`] for folders). A JSON Schema `$ref` to a
+    /// relative file (`common.json#/$defs/Money`) reads that file too.
     pub fn input(&mut self, path: impl AsRef<Path>) -> &mut Self {
         self.inputs.push(path.as_ref().to_path_buf());
         self
     }
 
+    /// Adds one schema file: `.avsc`, or JSON Schema (`.json`, `.schema.json`).
+    /// Adds a JSON Schema held in memory whatever its label (a registry subject,
+    /// say). `names` are what other in-memory schemas' `$ref`s call it (a registry
+    /// reference's `name`), `stem` what its root type is named after when it has
+    /// no `title`, and `root` whether its root type is generated (`false` for a
+    /// schema that is only referenced: its definitions still are).
+    pub fn json_source(
+        &mut self,
+        label: impl Into<String>,
+        text: impl Into<String>,
+        names: Vec<String>,
+        stem: impl Into<String>,
+        root: bool,
+    ) -> &mut Self {
+        self.json_sources.push(JsonSource {
+            label: label.into(),
+            path: None,
+            text: text.into(),
+            root,
+            names,
+            stem: Some(stem.into()),
+        });
+        self
+    }
+
+    /// The same as [`Config::input`], named for what it takes.
+    pub fn schema(&mut self, path: impl AsRef<Path>) -> &mut Self {
+        self.input(path)
+    }
+
     /// Adds a schema held in memory (fetched from a registry, say), named `label`
-    /// in messages.
+    /// in messages. A label ending in `.json` is a JSON Schema (other in-memory
+    /// JSON Schemas can `$ref` it by its label); anything else is Avro.
     pub fn source(&mut self, label: impl Into<String>, text: impl Into<String>) -> &mut Self {
         let label = label.into();
+        if label.ends_with(".json") {
+            self.json_sources.push(JsonSource {
+                label,
+                path: None,
+                text: text.into(),
+                root: true,
+                names: Vec::new(),
+                stem: None,
+            });
+            return self;
+        }
         let stem = label
             .rsplit(['/', ':'])
             .next()
@@ -142,7 +194,8 @@ impl Config {
         self
     }
 
-    /// Names the root type of the (single) input schema, overriding its own name.
+    /// Names the root type of the (single) input schema, overriding its own name
+    /// (an Avro name, a JSON Schema `title` or the file name).
     pub fn root_name(&mut self, name: impl Into<String>) -> &mut Self {
         self.root_name = Some(name.into());
         self
@@ -162,6 +215,7 @@ impl Config {
     /// Reads every input file (nothing is parsed but `catalog.toml`).
     fn read_inputs(&self) -> Result<Inputs, Error> {
         let mut sources = Vec::new();
+        let mut json = Vec::new();
         let mut read_paths = Vec::new();
         let mut catalogs = Vec::new();
         for input in &self.inputs {
@@ -174,7 +228,9 @@ impl Config {
                 let mut files = Vec::new();
                 walk(&dir, &mut files, &mut read_paths)?;
                 (Some(dir), files)
-            } else if input.extension().is_some_and(|e| e == "avsc") {
+            } else if input.extension().is_some_and(|e| e == "avsc")
+                || json_files::is_schema_file(input)
+            {
                 (None, vec![input.clone()])
             } else if !input.exists() {
                 return Err(Error::io(
@@ -187,12 +243,24 @@ impl Config {
                         file: label(input),
                         pointer: String::new(),
                     },
-                    "unsupported input: expected a .avsc file or a folder",
+                    "unsupported input: expected a .avsc or .json (JSON Schema) file, or a folder",
                 ));
             };
             let mut rel_index = BTreeMap::new();
             for f in files {
                 let text = read(&f)?;
+                if json_files::is_schema_file(&f) {
+                    read_paths.push(f.clone());
+                    json.push(JsonSource {
+                        label: label(&f),
+                        path: Some(f),
+                        text,
+                        root: true,
+                        names: Vec::new(),
+                        stem: None,
+                    });
+                    continue;
+                }
                 if let Some(d) = &dir
                     && let Ok(rel) = f.strip_prefix(d)
                 {
@@ -221,10 +289,14 @@ impl Config {
             }
         }
         sources.extend(self.sources.iter().cloned());
+        json.extend(self.json_sources.iter().cloned());
+        json_files::link(&mut json, &mut read_paths)?;
         let mut source_labels: Vec<String> = self.inputs.iter().map(|p| label(p)).collect();
         source_labels.extend(self.sources.iter().map(|s| s.label.clone()));
+        source_labels.extend(self.json_sources.iter().map(|s| s.label.clone()));
         Ok(Inputs {
             sources,
+            json,
             read_paths,
             catalogs,
             source: source_labels.join(", "),
@@ -235,13 +307,48 @@ impl Config {
     fn build(&self, inputs: Inputs) -> Result<Loaded, Error> {
         let Inputs {
             sources,
+            json,
             read_paths,
             catalogs,
             source,
         } = inputs;
         let root_name = self.root_name.as_deref();
+        let schema_files = sources.len() + json.iter().filter(|j| j.root).count();
+        if root_name.is_some() && schema_files > 1 {
+            return Err(Error::schema(
+                crate::ir::Origin {
+                    file: source.clone(),
+                    pointer: String::new(),
+                },
+                format!(
+                    "a root name names the root type of one schema, but {schema_files} schema files were given"
+                ),
+            ));
+        }
         let parsed = avro::parse_all(sources)?;
         let mut space = avro::lower_all(&parsed, self.json_fallback, root_name)?;
+        let mut diagnostics = Vec::new();
+        let mut json_roots = Vec::new();
+        if !json.is_empty() {
+            let files: Vec<crate::json::JsonFile> =
+                json.iter().map(|j| j.to_file(root_name)).collect();
+            let settings = crate::json::JsonSettings {
+                json_fallback: self.json_fallback,
+                ..Default::default()
+            };
+            let out = crate::json::lower(&files, &settings)?;
+            // One type space for both languages: a JSON type and an Avro type that
+            // claim one Rust path are a conflict naming both files.
+            for def in out.space.types.into_values() {
+                space.insert(def)?;
+            }
+            for (module, doc) in out.space.module_docs {
+                space.module_docs.entry(module).or_insert(doc);
+            }
+            let labels = json.iter().filter(|j| j.root).map(|j| j.label.clone());
+            json_roots.extend(labels.zip(out.roots.into_iter().map(Some)));
+            diagnostics = out.diagnostics;
+        }
         for c in &catalogs {
             let infos: BTreeMap<String, FileInfo> = c
                 .files
@@ -273,12 +380,14 @@ impl Config {
                 });
                 (p.file.label.clone(), path)
             })
+            .chain(json_roots)
             .collect();
         Ok(Loaded {
             space,
             read: read_paths,
             source,
             roots,
+            diagnostics,
         })
     }
 
@@ -321,6 +430,15 @@ impl Config {
             return Ok(out);
         }
         let loaded = self.build(inputs)?;
+        if std::env::var_os("OUT_DIR").is_some() {
+            // What became `serde_json::Value` (the user opted in) is worth a warning;
+            // unenforced checks are many and stay in `Loaded::diagnostics`.
+            for d in &loaded.diagnostics {
+                if d.kind == crate::json::DiagnosticKind::Fallback {
+                    println!("cargo:warning=evgen: {d}");
+                }
+            }
+        }
         let text = crate::emit::to_file(&loaded.space, &loaded.source)?;
         write_if_changed(&out, &text)?;
         write_if_changed(&stamp, &fingerprint)?;
@@ -346,6 +464,11 @@ impl Config {
         for s in &inputs.sources {
             h.add(s.label.as_bytes());
             h.add(s.text.as_bytes());
+        }
+        for j in &inputs.json {
+            h.add(j.label.as_bytes());
+            h.add(j.text.as_bytes());
+            h.add(&[u8::from(j.root)]);
         }
         for c in &inputs.catalogs {
             h.add(c.label.as_bytes());

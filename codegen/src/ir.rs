@@ -133,6 +133,15 @@ pub enum Scalar {
     LocalTimestamp(TimeWire),
     /// `evreg_client::avro::Duration`: Avro's months/days/millis triple.
     Duration,
+    /// `evreg_client::Uri`: JSON Schema `format: uri`, checked on deserialize.
+    Uri,
+    /// `evreg_client::Email`: JSON Schema `format: email`, checked on deserialize.
+    Email,
+    /// `std::net::Ipv4Addr` (JSON Schema `format: ipv4`), written as its dotted string.
+    Ipv4,
+    /// `std::net::Ipv6Addr` (JSON Schema `format: ipv6`), written in its canonical
+    /// form (RFC 5952: `2001:0DB8::1` comes back as `2001:db8::1`).
+    Ipv6,
     /// `serde_json::Value`: the opt-in fallback for what cannot be typed.
     Json,
 }

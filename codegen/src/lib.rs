@@ -4,7 +4,16 @@
 //! `catalog.toml` describing events, topics and consumer groups) and writes serde
 //! types that round-trip through apache-avro byte for byte: records become structs,
 //! enums enums, unions `Option` or enums, logical types proper Rust types
-//! (`uuid::Uuid`, `BigDecimal`, `chrono` dates and times), namespaces modules.
+//! (`uuid::Uuid`, `BigDecimal`, `chrono` dates and times), namespaces modules,
+//! aliases `pub type Old = New;` (field aliases `#[serde(alias)]`).
+//!
+//! JSON Schema files (`.json`, `.schema.json`; drafts 4 to 2020-12) go through the
+//! same doors: the root type is named after the `title` (else the file name, or
+//! [`Config::root_name`]), and a `$ref` to a relative file (`money.json#/$defs/Amount`)
+//! reads that file too. See [`json`] for what each construct becomes.
+//!
+//! Schema docs become `///` docs; code blocks in them are marked as `text`, so
+//! they never run as doctests of your crate.
 //!
 //! # Tutorial
 //!

@@ -425,14 +425,60 @@ impl<'a> Lower<'a> {
             }
             _ => return Ok(()),
         };
+        let mut doc = doc.unwrap_or_else(|| format!("Avro {kind_word} `{schema_name}`."));
+        let aliases = node.aliases();
+        if aliases.iter().any(|a| *a != schema_name) {
+            let listed: Vec<String> = aliases
+                .iter()
+                .filter(|a| **a != schema_name)
+                .map(|a| format!("`{a}`"))
+                .collect();
+            doc.push_str(&format!(
+                "\n\nAvro aliases (older names readers accept): {}.",
+                listed.join(", ")
+            ));
+        }
         self.defs.push(TypeDef {
             path: path.clone(),
             schema_name: schema_name.clone(),
-            doc: doc.or_else(|| Some(format!("Avro {kind_word} `{schema_name}`."))),
+            doc: Some(doc),
             origin: self.origin(ptr),
             kind,
         });
+        self.alias_types(aliases, path, &schema_name, ptr);
         Ok(())
+    }
+
+    /// A `pub type Old = New;` in the alias's namespace module for each alias of a
+    /// named type, so code written against the old name keeps compiling after a
+    /// rename. An alias whose path another named type (or the type itself) has is
+    /// only listed in the type's docs.
+    fn alias_types(&mut self, aliases: &[String], path: &TypePath, schema_name: &str, ptr: &str) {
+        for (i, alias) in aliases.iter().enumerate() {
+            let name = match alias.rfind('.') {
+                Some(dot) => Name {
+                    name: alias[dot + 1..].to_owned(),
+                    namespace: Some(alias[..dot].to_owned()),
+                },
+                None => Name {
+                    name: alias.clone(),
+                    namespace: None,
+                },
+            };
+            let alias_path = path_of(&name);
+            if alias_path == *path || self.taken.contains(&alias_path) {
+                continue;
+            }
+            self.defs.push(TypeDef {
+                path: alias_path,
+                schema_name: alias.clone(),
+                doc: Some(format!(
+                    "`{alias}`: an Avro alias (an older name) of `{schema_name}`."
+                )),
+                origin: self.origin(&format!("{ptr}/aliases/{i}")),
+                kind: TypeKind::Alias(TypeRef::Named(path.clone())),
+            });
+        }
     }
 }
 

@@ -1,45 +1,29 @@
-//! Catalogue metadata: `EventMeta` impls on event types and one enum per topic.
+//! Catalogue metadata: `#[derive(Event)]` on event types and one enum per topic.
 
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
 use super::docs;
 use super::types::{ident, path_from};
-use crate::ir::{EventDef, Scalar, TopicDef, TypeKind, TypeRef, TypeSpace};
+use crate::ir::{EventDef, TopicDef, TypePath, TypeSpace};
 
-fn opt_str(v: Option<&str>) -> TokenStream {
-    match v {
-        Some(s) => quote!(::std::option::Option::Some(#s)),
-        None => quote!(::std::option::Option::None),
-    }
+/// The catalogue event `path` is the type of, if any.
+pub(crate) fn event_of<'a>(space: &'a TypeSpace, path: &TypePath) -> Option<&'a EventDef> {
+    space.events.values().find(|ev| &ev.ty == path)
 }
 
-/// How to read the key field as a `String`; the catalogue loader has already
-/// checked that the field exists and has a usable type.
-fn key_expr(space: &TypeSpace, ev: &EventDef) -> TokenStream {
-    let field = ev.partition_key.as_ref().and_then(|key| {
-        let def = space.types.get(&ev.ty)?;
-        match &def.kind {
-            TypeKind::Struct(s) => s.fields.iter().find(|f| &f.wire_name == key),
-            _ => None,
-        }
-    });
-    let Some(f) = field else {
-        return quote!(::std::option::Option::None);
+/// What an event type carries besides its serde derives: `#[derive(Event)]`
+/// (as an extra derive, with its leading comma) and its `#[event(...)]`.
+/// Generated and hand-written events are then one kind of thing: the derive
+/// implements `EventMeta` and `SchemaName` for both, and checks both against
+/// their schema. The schema rides inline (`schema_text`) because generated code
+/// lives in `OUT_DIR` or a user's `src/`, where no path relative to the crate
+/// being compiled is known; every piece of metadata is spelled out, so the
+/// derive never looks for the catalogue.
+pub(crate) fn derive(space: &TypeSpace, path: &TypePath) -> (TokenStream, TokenStream) {
+    let Some(ev) = event_of(space, path) else {
+        return (quote!(), quote!());
     };
-    let name = ident(&f.name);
-    match &f.ty {
-        TypeRef::Scalar(Scalar::String) => quote!(::std::option::Option::Some(self.#name.clone())),
-        TypeRef::Option { .. } => {
-            quote!(self.#name.as_ref().map(::std::string::ToString::to_string))
-        }
-        _ => quote!(::std::option::Option::Some(::std::string::ToString::to_string(&self.#name))),
-    }
-}
-
-/// `impl EventMeta for <event type>`, emitted in the type's module.
-pub(crate) fn event_impl(space: &TypeSpace, ev: &EventDef) -> TokenStream {
-    let ty = ident(&ev.ty.name);
     let (event_type, source, topic, subject, schema_type, schema) = (
         &ev.event_type,
         &ev.source,
@@ -48,25 +32,21 @@ pub(crate) fn event_impl(space: &TypeSpace, ev: &EventDef) -> TokenStream {
         &ev.schema_type,
         &ev.schema,
     );
-    let version = Literal::u32_suffixed(ev.version);
-    let key_field = opt_str(ev.partition_key.as_deref());
-    let key = key_expr(space, ev);
-    quote! {
-        impl ::evreg_client::EventMeta for #ty {
-            const EVENT_TYPE: &'static str = #event_type;
-            const SCHEMA_VERSION: u32 = #version;
-            const SOURCE: &'static str = #source;
-            const TOPIC: &'static str = #topic;
-            const SUBJECT: &'static str = #subject;
-            const PARTITION_KEY_FIELD: ::std::option::Option<&'static str> = #key_field;
-            const SCHEMA_TYPE: &'static str = #schema_type;
-            const SCHEMA: &'static str = #schema;
-
-            fn partition_key(&self) -> ::std::option::Option<::std::string::String> {
-                #key
-            }
-        }
-    }
+    let version = Literal::u32_unsuffixed(ev.version);
+    let key = ev.partition_key.as_ref().map(|k| quote!(key = #k,));
+    let attr = quote! {
+        #[event(
+            type = #event_type,
+            version = #version,
+            source = #source,
+            topic = #topic,
+            subject = #subject,
+            #key
+            schema_type = #schema_type,
+            schema_text = #schema,
+        )]
+    };
+    (quote!(, ::evreg_client::Event), attr)
 }
 
 /// The enum of a topic's events, with its settings and `TopicEvents`.

@@ -55,7 +55,11 @@ pub(crate) fn emit_def(ctx: &Ctx<'_>, def: &TypeDef) -> Result<TokenStream, Erro
             quote!(pub type #name = #t;)
         }
     };
-    let schema_name = schema_name_impl(def);
+    // An event's `#[derive(Event)]` implements `SchemaName` itself.
+    let schema_name = super::events::event_of(ctx.space, &def.path)
+        .is_none()
+        .then(|| schema_name_impl(def))
+        .flatten();
     Ok(quote!(#doc #body #schema_name))
 }
 
@@ -141,7 +145,11 @@ fn field_parts(
 
 fn emit_struct(ctx: &Ctx<'_>, def: &TypeDef, s: &StructDef) -> Result<TokenStream, Error> {
     let name = ident(&def.path.name);
-    let derives = ctx.derives(&def.path, quote!(::serde::Serialize, ::serde::Deserialize));
+    let (event_derive, event_attr) = super::events::derive(ctx.space, &def.path);
+    let derives = ctx.derives(
+        &def.path,
+        quote!(::serde::Serialize, ::serde::Deserialize #event_derive),
+    );
     let container = if s.deny_unknown_fields {
         quote!(#[serde(deny_unknown_fields)])
     } else {
@@ -161,6 +169,7 @@ fn emit_struct(ctx: &Ctx<'_>, def: &TypeDef, s: &StructDef) -> Result<TokenStrea
     };
     Ok(quote! {
         #derives
+        #event_attr
         #container
         pub struct #name { #(#fields),* }
         #defaults

@@ -104,6 +104,10 @@ fn scalar_type(s: Scalar) -> TokenStream {
         }
         Scalar::LocalTimestamp(_) => quote!(::evreg_client::chrono::NaiveDateTime),
         Scalar::Duration => quote!(::evreg_client::avro::Duration),
+        Scalar::Uri => quote!(::evreg_client::Uri),
+        Scalar::Email => quote!(::evreg_client::Email),
+        Scalar::Ipv4 => quote!(::std::net::Ipv4Addr),
+        Scalar::Ipv6 => quote!(::std::net::Ipv6Addr),
         Scalar::Json => quote!(::serde_json::Value),
     }
 }

@@ -18,6 +18,8 @@
 //! | `minLength`/`maxLength`/`pattern`, numeric bounds, `minItems`/`maxItems` | a newtype that checks on construction and deserialization |
 //! | `integer` | the narrowest of `u8`..`u64`/`i8`..`i64` that holds the bounds; `i64` without bounds |
 //! | `format`: `date-time`, `date`, `uuid` | `chrono::DateTime<Utc>`, `chrono::NaiveDate`, `uuid::Uuid` |
+//! | `format`: `uri`, `email` | `evreg_client::Uri`, `evreg_client::Email`: strings checked on deserialization, written back as read |
+//! | `format`: `ipv4`, `ipv6` | `std::net::Ipv4Addr`, `std::net::Ipv6Addr` |
 //! | `$ref` (local, across files, anchors, `$id`) | the referenced type, recursion boxed |
 //!
 //! What cannot be typed (tuple arrays, enums of mixed or structured values,
@@ -28,6 +30,7 @@
 //! [`DiagnosticKind::Unenforced`] and otherwise ignored: the generated types accept a
 //! superset of what the schema accepts, never a subset.
 
+pub(crate) mod files;
 mod lower;
 mod merge;
 mod object;
@@ -192,19 +195,19 @@ pub fn lower(files: &[JsonFile], settings: &JsonSettings) -> Result<JsonOutput, 
             module,
         });
     }
-    for (i, file) in files.iter().enumerate().filter(|(_, f)| f.root) {
-        let deps: Vec<Dependency> = files
-            .iter()
-            .enumerate()
-            .filter(|(j, _)| *j != i)
-            .flat_map(|(_, other)| {
-                other.names.iter().map(|name| Dependency {
-                    name: name.clone(),
-                    schema_type: SchemaType::Json,
-                    schema: other.text.clone(),
-                })
+    // Every file, each root included: another file may refer back to it by name,
+    // and evreg-core knows the schema being parsed by no name.
+    let deps: Vec<Dependency> = files
+        .iter()
+        .flat_map(|other| {
+            other.names.iter().map(|name| Dependency {
+                name: name.clone(),
+                schema_type: SchemaType::Json,
+                schema: other.text.clone(),
             })
-            .collect();
+        })
+        .collect();
+    for file in files.iter().filter(|f| f.root) {
         JsonSchema::parse(&file.text, &deps).map_err(|e| {
             Error::schema(
                 origin(&file.label, &e.location),

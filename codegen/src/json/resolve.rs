@@ -1,37 +1,27 @@
 //! The documents of one lowering and `$ref` resolution between them.
 //!
-//! evreg-core checks that every reference resolves when it parses a schema, but keeps
-//! its resolver private; this one follows the same rules (see
-//! `evreg_core::json`): a `#...` reference stays in its document, anything else
-//! names another document by one of the names it was given, by that name resolved
-//! against the referring document's `$id`, by the other document's own `$id`, or an
-//! embedded resource (a subschema with that `$id`). Fragments are JSON pointers or
-//! plain-name anchors.
+//! Resolution is evreg-core's ([`evreg_core::json::refs::resolve`]), the same the
+//! registry applies: a `#...` reference stays in its document, anything else names
+//! another document by one of the names it was given, by that name resolved against
+//! the referring document's `$id`, by the other document's own `$id`, or an embedded
+//! resource (a subschema with that `$id`). Fragments are JSON pointers or plain-name
+//! anchors.
 //!
 //! Besides the real documents there are *synthetic* ones: schemas evgen assembles
 //! itself (an `allOf` merged into one object, a `oneOf` branch without its tag).
 //! Their subschemas come from several documents, so every `$ref` copied into them is
-//! first made absolute ([`Docs::absolutize`]): `evgen:<doc>#<pointer>`.
+//! first made absolute ([`Docs::absolutize`]): `evgen:<doc>#<pointer>`. Synthetic
+//! documents have no names and no `$id` of their own as far as resolution goes.
 
 use std::rc::Rc;
 
+use evreg_core::error::pointer_push;
 use evreg_core::json::Draft;
+use evreg_core::json::refs::{self, Resources};
+pub(crate) use evreg_core::json::refs::{DATA_KEYWORDS, SCHEMA_MAPS};
 use serde_json::{Map, Value};
 
 use crate::ir::Origin;
-
-/// Keywords whose values are data, never schemas.
-pub(crate) const DATA_KEYWORDS: [&str; 4] = ["enum", "const", "default", "examples"];
-
-/// Keywords whose value maps names to schemas.
-pub(crate) const SCHEMA_MAPS: [&str; 6] = [
-    "properties",
-    "patternProperties",
-    "definitions",
-    "$defs",
-    "dependentSchemas",
-    "dependencies",
-];
 
 /// The scheme of absolute references in synthetic documents.
 const ABSOLUTE: &str = "evgen:";
@@ -127,71 +117,11 @@ impl Docs {
                 ptr: ptr.to_owned(),
             });
         }
-        let (uri, fragment) = match reference.split_once('#') {
-            Some((uri, fragment)) => (uri, Some(fragment)),
-            None => (reference, None),
-        };
-        let base = if uri.is_empty() {
-            Loc {
-                doc: from,
-                ptr: String::new(),
-            }
-        } else if let Some(doc) = self.by_name(reference) {
-            // The whole reference, fragment included, is a registered name.
-            return Some(Loc {
-                doc,
-                ptr: String::new(),
-            });
-        } else {
-            self.locate(from, uri)?
-        };
-        let doc = self.docs.get(base.doc)?;
-        let ptr = match fragment {
-            None | Some("") => base.ptr,
-            Some(f) if f.starts_with('/') => format!("{}{}", base.ptr, percent_decode(f)?),
-            Some(anchor) => find_anchor(&doc.value, &base.ptr, &percent_decode(anchor)?)?,
-        };
-        doc.value.pointer(&ptr)?;
-        Some(Loc { doc: base.doc, ptr })
-    }
-
-    fn by_name(&self, name: &str) -> Option<usize> {
-        self.docs
-            .iter()
-            .position(|d| d.synthetic.is_none() && d.names.iter().any(|n| n == name))
-    }
-
-    /// Finds the document (or embedded resource) a non-empty URI names.
-    fn locate(&self, from: usize, uri: &str) -> Option<Loc> {
-        let from_doc = self.docs.get(from)?;
-        let resolved = document_id(&from_doc.value).map(|base| join(base, uri));
-        let names = [Some(uri), resolved.as_deref()];
-        for name in names.into_iter().flatten() {
-            if let Some(doc) = self.by_name(name) {
-                return Some(Loc {
-                    doc,
-                    ptr: String::new(),
-                });
-            }
-        }
-        for name in names.into_iter().flatten() {
-            let found = self.docs.iter().position(|d| {
-                d.synthetic.is_none()
-                    && document_id(&d.value).is_some_and(|id| id.trim_end_matches('#') == name)
-            });
-            if let Some(doc) = found {
-                return Some(Loc {
-                    doc,
-                    ptr: String::new(),
-                });
-            }
-        }
-        for name in names.into_iter().flatten() {
-            if let Some(ptr) = find_id(&from_doc.value, "", name) {
-                return Some(Loc { doc: from, ptr });
-            }
-        }
-        None
+        let target = refs::resolve(self, from, reference)?;
+        Some(Loc {
+            doc: target.doc,
+            ptr: target.pointer,
+        })
     }
 
     /// A copy of `value` (found at `at`) that can be placed in a synthetic document:
@@ -263,21 +193,6 @@ pub(crate) fn absolute(loc: &Loc) -> String {
     format!("{ABSOLUTE}{}#{}", loc.doc, loc.ptr)
 }
 
-/// Appends one reference token to a JSON pointer, escaping `~` and `/`.
-pub(crate) fn pointer_push(base: &str, token: &str) -> String {
-    let mut out = String::with_capacity(base.len() + token.len() + 1);
-    out.push_str(base);
-    out.push('/');
-    for c in token.chars() {
-        match c {
-            '~' => out.push_str("~0"),
-            '/' => out.push_str("~1"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// The last reference token of a pointer, unescaped, and the one before it.
 pub(crate) fn last_tokens(ptr: &str) -> (Option<String>, Option<String>) {
     let unescape = |t: &str| t.replace("~1", "/").replace("~0", "~");
@@ -290,95 +205,22 @@ pub(crate) fn last_tokens(ptr: &str) -> (Option<String>, Option<String>) {
     (last, before)
 }
 
-/// The root `$id` (`id` in draft 4) of a document.
-fn document_id(value: &Value) -> Option<&str> {
-    let object = value.as_object()?;
-    object
-        .get("$id")
-        .or_else(|| object.get("id"))
-        .and_then(Value::as_str)
-}
+impl Resources for Docs {
+    fn document(&self, doc: usize) -> Option<&Value> {
+        self.docs.get(doc).map(|d| &d.value)
+    }
 
-/// Resolves a relative URI against a base (absolute URIs stand alone, others
-/// replace the base's last path segment).
-fn join(base: &str, uri: &str) -> String {
-    if uri.contains("://") || uri.starts_with("urn:") {
-        return uri.to_owned();
+    fn count(&self) -> usize {
+        self.docs.len()
     }
-    let base = base.split('#').next().unwrap_or(base);
-    match base.rfind('/') {
-        Some(slash) => format!("{}{}", &base[..=slash], uri),
-        None => uri.to_owned(),
-    }
-}
 
-/// Finds an embedded schema resource by `$id`.
-fn find_id(value: &Value, pointer: &str, id: &str) -> Option<String> {
-    match value {
-        Value::Object(map) => {
-            if !pointer.is_empty() && map.get("$id").and_then(Value::as_str) == Some(id) {
-                return Some(pointer.to_owned());
-            }
-            map.iter()
-                .filter(|(k, _)| !DATA_KEYWORDS.contains(&k.as_str()))
-                .find_map(|(k, v)| find_id(v, &pointer_push(pointer, k), id))
-        }
-        Value::Array(items) => items
-            .iter()
-            .enumerate()
-            .find_map(|(i, v)| find_id(v, &pointer_push(pointer, &i.to_string()), id)),
-        _ => None,
+    fn has_name(&self, doc: usize, name: &str) -> bool {
+        self.docs
+            .get(doc)
+            .is_some_and(|d| d.names.iter().any(|n| n == name))
     }
-}
 
-/// Finds a plain-name fragment: `$anchor: name`, or `$id`/`id` ending in `#name`.
-fn find_anchor(root: &Value, start: &str, name: &str) -> Option<String> {
-    fn walk(value: &Value, pointer: &str, name: &str) -> Option<String> {
-        match value {
-            Value::Object(map) => {
-                let by_anchor = ["$anchor", "$dynamicAnchor"]
-                    .iter()
-                    .any(|k| map.get(*k).and_then(Value::as_str) == Some(name));
-                let by_id = ["$id", "id"].iter().any(|k| {
-                    map.get(*k)
-                        .and_then(Value::as_str)
-                        .and_then(|id| id.split_once('#'))
-                        .is_some_and(|(_, anchor)| anchor == name)
-                });
-                if by_anchor || by_id {
-                    return Some(pointer.to_owned());
-                }
-                map.iter()
-                    .filter(|(k, _)| !DATA_KEYWORDS.contains(&k.as_str()))
-                    .find_map(|(k, v)| walk(v, &pointer_push(pointer, k), name))
-            }
-            Value::Array(items) => items
-                .iter()
-                .enumerate()
-                .find_map(|(i, v)| walk(v, &pointer_push(pointer, &i.to_string()), name)),
-            _ => None,
-        }
+    fn addressable(&self, doc: usize) -> bool {
+        self.docs.get(doc).is_some_and(|d| d.synthetic.is_none())
     }
-    walk(root.pointer(start)?, start, name)
-}
-
-/// Decodes `%XX` escapes; `None` when malformed.
-fn percent_decode(text: &str) -> Option<String> {
-    if !text.contains('%') {
-        return Some(text.to_owned());
-    }
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = text.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }

@@ -20,6 +20,12 @@ impl Lowerer<'_> {
             Some("date-time") => Some(Scalar::Timestamp(TimeWire::Iso8601)),
             Some("date") => Some(Scalar::Date(TimeWire::Iso8601)),
             Some("uuid") => Some(Scalar::Uuid),
+            // `uri-reference` and `iri` stay strings: relative references and
+            // non-ASCII text are not URIs, and no small well-kept crate types them.
+            Some("uri") => Some(Scalar::Uri),
+            Some("email") => Some(Scalar::Email),
+            Some("ipv4") => Some(Scalar::Ipv4),
+            Some("ipv6") => Some(Scalar::Ipv6),
             _ => None,
         };
         if let Some(s) = typed {

@@ -484,9 +484,15 @@ fn formats() {
             "at": {"type": "string", "format": "date-time"},
             "on": {"type": "string", "format": "date"},
             "id": {"type": "string", "format": "uuid"},
-            "mail": {"type": "string", "format": "email"}
+            "mail": {"type": "string", "format": "email"},
+            "site": {"type": "string", "format": "uri"},
+            "link": {"type": "string", "format": "uri-reference"},
+            "v4": {"type": "string", "format": "ipv4"},
+            "v6": {"type": "string", "format": "ipv6"},
+            // A format is stricter than a length, so the newtype is not needed.
+            "short": {"type": "string", "format": "email", "maxLength": 5}
         },
-        "required": ["at", "on", "id", "mail"]
+        "required": ["at", "on", "id", "mail", "site", "link", "v4", "v6", "short"]
     }));
     let s = strukt(&out, "Root");
     assert_eq!(
@@ -495,7 +501,12 @@ fn formats() {
     );
     assert_eq!(field(s, "on").ty, scalar(Scalar::Date(TimeWire::Iso8601)));
     assert_eq!(field(s, "id").ty, scalar(Scalar::Uuid));
-    assert_eq!(field(s, "mail").ty, scalar(Scalar::String));
+    assert_eq!(field(s, "mail").ty, scalar(Scalar::Email));
+    assert_eq!(field(s, "site").ty, scalar(Scalar::Uri));
+    assert_eq!(field(s, "link").ty, scalar(Scalar::String));
+    assert_eq!(field(s, "v4").ty, scalar(Scalar::Ipv4));
+    assert_eq!(field(s, "v6").ty, scalar(Scalar::Ipv6));
+    assert_eq!(field(s, "short").ty, scalar(Scalar::Email));
 }
 
 #[test]

@@ -35,6 +35,11 @@ mod refs {
 mod scalars {
     include!("../../../codegen/tests/fixtures/json/scalars.rs");
 }
+/// A folder of files with `$ref`s between them, through `evgen::Config`.
+#[allow(dead_code, clippy::all)]
+mod json_folder {
+    include!("../../../codegen/tests/fixtures/json_folder.rs");
+}
 
 /// Every `valid` document round-trips to an equivalent one; every `invalid` one
 /// fails to deserialize.
@@ -160,7 +165,8 @@ fn scalars() {
     let valid = json!({
         "id": "6f1c0f2a-2b6e-4c44-9d2a-0a3e5f1b7c9d", "at": "2024-05-01T10:00:00Z",
         "on": "2024-05-01", "sensor": 255, "percent": 100, "offset": -40, "count": 0,
-        "code": "AB", "tags": ["x"], "ratio": 0.5, "value": 3, "url": "https://example.com"
+        "code": "AB", "tags": ["x"], "ratio": 0.5, "value": 3, "url": "https://example.com",
+        "mail": "ops@example.com", "v4": "192.0.2.1", "v6": "2001:db8::1"
     });
     let with = |key: &str, value: Value| {
         let mut v = valid.clone();
@@ -168,9 +174,20 @@ fn scalars() {
         v
     };
     check::<scalars::Reading>(
-        &[valid.clone(), with("value", json!("three"))],
+        &[
+            valid.clone(),
+            with("value", json!("three")),
+            with("url", json!("urn:isbn:0451450523")),
+            with("v6", json!("::ffff:192.0.2.1")),
+        ],
         &[
             with("id", json!("not-a-uuid")),
+            with("url", json!("/relative/path")),
+            with("url", json!("https://exa mple.com")),
+            with("mail", json!("ops.example.com")),
+            with("v4", json!("192.0.2.256")),
+            with("v4", json!("2001:db8::1")),
+            with("v6", json!("2001:db8:::1")),
             with("at", json!("yesterday")),
             with("on", json!("2024-13-01")),
             with("sensor", json!(256)),
@@ -186,4 +203,36 @@ fn scalars() {
     );
     assert!(scalars::ReadingPercent::new(101).is_err());
     assert_eq!(scalars::ReadingPercent::new(42).map(|p| *p.get()), Ok(42));
+}
+
+#[test]
+fn a_folder_with_references_between_files() {
+    let money = json!({"amount": "12.50", "currency": "EUR"});
+    let valid = json!({
+        "id": "5f0c6a4e-8d1b-4a53-9a8c-2b1e3f4d5c6b",
+        "total": money,
+        "lines": [{"sku": "ABC-1", "quantity": 2, "price": {"amount": "6.25", "currency": "EUR"}}],
+        "customer": {"name": "Ann", "email": "ann@example.com", "money": "NOK"},
+        "note": "leave at the door"
+    });
+    let with = |pointer: &str, value: Value| {
+        let mut v = valid.clone();
+        *v.pointer_mut(pointer).unwrap() = value;
+        v
+    };
+    check::<json_folder::Order>(
+        std::slice::from_ref(&valid),
+        &[
+            with("/total/currency", json!("GBP")),
+            with("/total/amount", json!("12,50")),
+            with("/lines/0/quantity", json!(0)),
+            with("/lines/0/sku", json!("abc-1")),
+            with("/customer/name", json!("")),
+            with("/customer/money", json!("SEK")),
+            with("/note", json!("x".repeat(201))),
+            with("/id", json!("not-a-uuid")),
+        ],
+    );
+    // The file outside the folder has a module of its own.
+    let _: Option<json_folder::customer::Customer> = None;
 }

@@ -17,7 +17,7 @@
 pub mod compat;
 mod diff;
 mod model;
-mod refs;
+pub mod refs;
 
 pub use compat::DifferenceType;
 
@@ -283,8 +283,9 @@ fn validate_meta(value: &Value, draft: Draft) -> Result<(), SchemaError> {
     }
 }
 
-/// Keywords whose values are data, not schemas.
-const DATA_KEYWORDS: [&str; 4] = ["enum", "const", "default", "examples"];
+/// Keywords whose values are data (instances), never schemas: walks over a schema
+/// do not descend into them.
+pub const DATA_KEYWORDS: [&str; 4] = ["enum", "const", "default", "examples"];
 
 /// The normalized copy of `value` (see [`JsonSchema::canonical_form`]).
 fn normalized(value: &Value, in_data: bool) -> Value {

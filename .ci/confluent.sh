@@ -42,8 +42,15 @@ if [[ ! -f $stamp || "$(cat "$stamp")" != "${pins[*]}" ]]; then
   echo "${pins[*]}" >"$stamp"
 fi
 
-cargo build --release -p evreg-server --locked
-bin=${CARGO_TARGET_DIR:-target}/release/evreg
+# The debug build: the README's test command has just built it, and these tests
+# judge the contract, not speed (benchmarks use a release build).
+cargo build -p evreg-server --locked
+bin=${CARGO_TARGET_DIR:-target}/debug/evreg
+# evreg-client's side of the wire-compatibility test (tests/confluent/test_wire_compat.py).
+cargo build -p evreg-client --example wire --locked
+wire_bin=${CARGO_TARGET_DIR:-target}/debug/examples/wire
+[[ $wire_bin == /* ]] || wire_bin=$PWD/$wire_bin
+export EVREG_WIRE_BIN=$wire_bin
 
 port=$("$venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 url=http://127.0.0.1:$port
@@ -69,7 +76,7 @@ if [[ $ready != 1 ]]; then
   exit 1
 fi
 
-if ! EVREG_URL=$url "$venv/bin/python" -m pytest -q -p no:cacheprovider tests/confluent/test_confluent_client.py; then
+if ! EVREG_URL=$url "$venv/bin/python" -m pytest -q -p no:cacheprovider tests/confluent/test_confluent_client.py tests/confluent/test_wire_compat.py; then
   echo "error: Confluent client tests failed; evreg log:" >&2
   tail -n 100 "$work/evreg.log" >&2
   exit 1

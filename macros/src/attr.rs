@@ -10,8 +10,16 @@ pub(crate) struct EventAttr {
     pub event_type: Option<LitStr>,
     /// `source = "order-service"`.
     pub source: Option<LitStr>,
-    /// `schema = "schemas/order/created.avsc"`, relative to the crate.
+    /// `schema = "schemas/order/created.avsc"`, relative to the crate: an Avro
+    /// `.avsc` file, or a JSON Schema `.json` file.
     pub schema: Option<LitStr>,
+    /// `schema_text = "{..}"`: the schema itself, self-contained, instead of a
+    /// file. What evgen emits: generated code lives in `OUT_DIR` or anywhere in
+    /// `src/`, where no path relative to the crate is known.
+    pub schema_text: Option<LitStr>,
+    /// `schema_type = "JSON"`: the format of `schema_text` (`AVRO` by default;
+    /// a `schema` file's format follows from its extension).
+    pub schema_type: Option<LitStr>,
     /// `name = "shop.order.OrderStatus"`: a named type inside the schema file
     /// (default: the file's root type).
     pub name: Option<LitStr>,
@@ -36,6 +44,8 @@ pub(crate) fn parse_event_attrs(attrs: &[Attribute], errors: &mut Vec<syn::Error
                 "type" => &mut out.event_type,
                 "source" => &mut out.source,
                 "schema" => &mut out.schema,
+                "schema_text" => &mut out.schema_text,
+                "schema_type" => &mut out.schema_type,
                 "name" => &mut out.name,
                 "subject" => &mut out.subject,
                 "topic" => &mut out.topic,
@@ -51,7 +61,7 @@ pub(crate) fn parse_event_attrs(attrs: &[Attribute], errors: &mut Vec<syn::Error
                     // Report it, skip its value, and read the other keys: one
                     // typo must not hide the rest of the attribute.
                     unknown.push(meta.error(format!(
-                        "unknown key `{}` in #[event]; expected type, source, schema, name, subject, version, topic or key",
+                        "unknown key `{}` in #[event]; expected type, source, schema, schema_text, schema_type, name, subject, version, topic or key",
                         quote::ToTokens::to_token_stream(&meta.path)
                     )));
                     if meta.input.peek(syn::Token![=]) {
@@ -92,6 +102,10 @@ pub(crate) enum RenameAll {
 pub(crate) struct SerdeName {
     pub rename: Option<String>,
     pub skip: bool,
+    /// `#[serde(default)]` or `#[serde(default = "..")]`: the field may be absent.
+    pub default: bool,
+    /// `#[serde(flatten)]`: the field holds other properties, not one.
+    pub flatten: bool,
 }
 
 /// Reads `#[serde(rename = "..")]` / `#[serde(skip)]` on a field or variant.
@@ -99,6 +113,8 @@ pub(crate) fn serde_name(attrs: &[Attribute]) -> SerdeName {
     let mut out = SerdeName {
         rename: None,
         skip: false,
+        default: false,
+        flatten: false,
     };
     for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
         // Other serde keys are serde's business; ignore what we do not read.
@@ -112,6 +128,13 @@ pub(crate) fn serde_name(attrs: &[Attribute]) -> SerdeName {
                 || meta.path.is_ident("skip_deserializing")
             {
                 out.skip = true;
+            } else if meta.path.is_ident("flatten") {
+                out.flatten = true;
+            } else if meta.path.is_ident("default") {
+                out.default = true;
+                if let Ok(v) = meta.value() {
+                    let _ = v.parse::<proc_macro2::TokenStream>();
+                }
             } else if let Ok(v) = meta.value() {
                 let _ = v.parse::<proc_macro2::TokenStream>();
             }

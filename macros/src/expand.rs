@@ -10,7 +10,8 @@ use syn::{Data, DeriveInput, Fields, LitStr};
 
 use crate::attr::{self, EventAttr};
 use crate::check::{self, Verdict};
-use crate::load::{self, Loaded};
+use crate::check_json;
+use crate::load::{self, Body, Loaded};
 
 /// Expands `#[derive(Event)]`. Never panics: every problem is a spanned
 /// compile error, all reported at once, next to a fallback impl so that one
@@ -37,98 +38,141 @@ fn fallback(input: &DeriveInput) -> TokenStream {
     }
 }
 
+/// Loads the schema the attribute names: a file (`schema`) or inline text
+/// (`schema_text`, with `schema_type`).
+fn load_schema(
+    input: &DeriveInput,
+    attrs: &EventAttr,
+    source_dir: Option<&std::path::Path>,
+    errors: &mut Vec<syn::Error>,
+) -> Option<(Loaded, String)> {
+    let json = match &attrs.schema_type {
+        None => None,
+        Some(t) => match t.value().to_ascii_uppercase().as_str() {
+            "AVRO" => Some(false),
+            "JSON" => Some(true),
+            other => {
+                errors.push(syn::Error::new(
+                    t.span(),
+                    format!("unknown schema_type `{other}`; expected AVRO or JSON"),
+                ));
+                return None;
+            }
+        },
+    };
+    match (&attrs.schema, &attrs.schema_text) {
+        (Some(_), Some(text)) => {
+            errors.push(syn::Error::new(
+                text.span(),
+                "give the schema once: either `schema = \"path\"` or `schema_text = \"..\"`, not both",
+            ));
+            None
+        }
+        (None, None) => {
+            errors.push(syn::Error::new(
+                input.ident.span(),
+                "#[derive(Event)] needs #[event(schema = \"path/to/schema.avsc\")] (relative to the crate; .avsc or JSON Schema .json) or #[event(schema_text = \"..\")]",
+            ));
+            None
+        }
+        (Some(file), None) => {
+            let path = file.value();
+            let is_json = path.ends_with(".json");
+            if let (Some(t), Some(j)) = (&attrs.schema_type, json)
+                && j != is_json
+            {
+                errors.push(syn::Error::new(
+                    t.span(),
+                    format!("schema_type `{}` contradicts the schema file {path}, whose extension says {}", t.value(), if is_json { "JSON" } else { "AVRO" }),
+                ));
+                return None;
+            }
+            match load::load_file(
+                &path,
+                source_dir,
+                attrs.event_type.as_ref().map(LitStr::value).as_deref(),
+            ) {
+                Ok(l) => Some((l, path)),
+                Err(message) => {
+                    errors.push(syn::Error::new(file.span(), message));
+                    None
+                }
+            }
+        }
+        (None, Some(text)) => {
+            match load::load_inline(&text.value(), json.unwrap_or(false), "schema_text") {
+                Ok(l) => Some((l, "schema_text".to_owned())),
+                Err(message) => {
+                    errors.push(syn::Error::new(text.span(), message));
+                    None
+                }
+            }
+        }
+    }
+}
+
+/// The span errors about the whole schema point at.
+fn schema_span(attrs: &EventAttr, input: &DeriveInput) -> Span {
+    attrs
+        .schema
+        .as_ref()
+        .or(attrs.schema_text.as_ref())
+        .map_or(input.ident.span(), LitStr::span)
+}
+
 fn expand(
     input: &DeriveInput,
     attrs: &EventAttr,
     source_dir: Option<&std::path::Path>,
     errors: &mut Vec<syn::Error>,
 ) -> TokenStream {
-    let Some(schema_lit) = &attrs.schema else {
-        errors.push(syn::Error::new(
-            input.ident.span(),
-            "#[derive(Event)] needs #[event(schema = \"path/to/schema.avsc\")] (relative to the crate)",
-        ));
+    let Some((loaded, file)) = load_schema(input, attrs, source_dir, errors) else {
         return TokenStream::new();
     };
-    let loaded = match load::load(
-        &schema_lit.value(),
-        source_dir,
-        attrs.event_type.as_ref().map(LitStr::value).as_deref(),
-    ) {
-        Ok(l) => l,
-        Err(message) => {
-            errors.push(syn::Error::new(schema_lit.span(), message));
-            return TokenStream::new();
-        }
-    };
-    let model = loaded.schema.model();
-    let (node_id, full_name) = match &attrs.name {
-        Some(name) => match model.named.get(&name.value()) {
-            Some(id) => (*id, name.value()),
-            None => {
-                errors.push(syn::Error::new(
-                    name.span(),
-                    format!(
-                        "schema file {} defines no type named '{}'",
-                        schema_lit.value(),
-                        name.value()
-                    ),
-                ));
-                return TokenStream::new();
-            }
-        },
-        None => match model.node(model.root).name() {
-            Some(n) => (model.root, n.fullname()),
-            None => {
-                errors.push(syn::Error::new(
-                    schema_lit.span(),
-                    format!(
-                        "the root of {} is not a named type (record, enum or fixed)",
-                        schema_lit.value()
-                    ),
-                ));
-                return TokenStream::new();
-            }
-        },
-    };
-    let file = schema_lit.value();
     let mut assertions = Vec::new();
     let mut fields_by_wire: BTreeMap<String, (syn::Ident, bool)> = BTreeMap::new();
-    match (&input.data, model.node(node_id)) {
-        (Data::Struct(data), Node::Record { fields, .. }) => check_struct(
-            input,
-            data,
-            model,
-            fields,
-            &file,
-            &full_name,
-            errors,
-            &mut assertions,
-            &mut fields_by_wire,
-        ),
-        (Data::Enum(data), Node::Enum { symbols, .. }) => {
-            check_enum(input, data, symbols, &file, &full_name, errors)
+    let full_name = match &loaded.body {
+        Body::Avro(schema) => {
+            let Some(full_name) = check_avro(
+                input,
+                attrs,
+                schema.model(),
+                &file,
+                errors,
+                &mut assertions,
+                &mut fields_by_wire,
+            ) else {
+                return TokenStream::new();
+            };
+            full_name
         }
-        (_, node) => errors.push(syn::Error::new(
-            input.ident.span(),
-            format!(
-                "schema type '{full_name}' in {file} is {}, which a Rust {} cannot represent",
-                node.type_name().to_lowercase(),
-                match input.data {
-                    Data::Struct(_) => "struct",
-                    Data::Enum(_) => "enum",
-                    Data::Union(_) => "union",
-                }
-            ),
-        )),
-    }
+        Body::Json(root) => {
+            if let Some(name) = &attrs.name {
+                errors.push(syn::Error::new(
+                    name.span(),
+                    "`name` picks a named Avro type; a JSON Schema is checked from its root",
+                ));
+            }
+            let full_name = root
+                .get("title")
+                .and_then(serde_json::Value::as_str)
+                .map_or_else(|| input.ident.to_string(), str::to_owned);
+            check_json_root(input, root, &file, &full_name, errors, &mut fields_by_wire);
+            full_name
+        }
+    };
 
     let ident = &input.ident;
     let (impl_g, ty_g, where_g) = input.generics.split_for_impl();
-    let path = loaded.path.to_string_lossy().into_owned();
+    // Rebuild when the schema file changes.
+    let rebuild = loaded.path.as_ref().map(|p| {
+        let path = p.to_string_lossy().into_owned();
+        quote!(
+            const _: &str = include_str!(#path);
+        )
+    });
     let mut out = quote! {
-        // Rebuild when the schema changes.
-        const _: &str = include_str!(#path);
+        #rebuild
         impl #impl_g ::evreg_client::SchemaName for #ident #ty_g #where_g {
             const FULL_NAME: &'static str = #full_name;
         }
@@ -146,6 +190,198 @@ fn expand(
         ));
     }
     out
+}
+
+/// Checks the item against an Avro schema; the full name of the type it was
+/// checked against, or `None` when the schema has no type to check against.
+#[allow(clippy::too_many_arguments)]
+fn check_avro(
+    input: &DeriveInput,
+    attrs: &EventAttr,
+    model: &Model,
+    file: &str,
+    errors: &mut Vec<syn::Error>,
+    assertions: &mut Vec<TokenStream>,
+    fields_by_wire: &mut BTreeMap<String, (syn::Ident, bool)>,
+) -> Option<String> {
+    let (node_id, full_name) = match &attrs.name {
+        Some(name) => match model.named.get(&name.value()) {
+            Some(id) => (*id, name.value()),
+            None => {
+                errors.push(syn::Error::new(
+                    name.span(),
+                    format!(
+                        "schema file {file} defines no type named '{}'",
+                        name.value()
+                    ),
+                ));
+                return None;
+            }
+        },
+        None => match model.node(model.root).name() {
+            Some(n) => (model.root, n.fullname()),
+            None => {
+                errors.push(syn::Error::new(
+                    schema_span(attrs, input),
+                    format!("the root of {file} is not a named type (record, enum or fixed)"),
+                ));
+                return None;
+            }
+        },
+    };
+    match (&input.data, model.node(node_id)) {
+        (Data::Struct(data), Node::Record { fields, .. }) => check_struct(
+            input,
+            data,
+            model,
+            fields,
+            file,
+            &full_name,
+            errors,
+            assertions,
+            fields_by_wire,
+        ),
+        (Data::Enum(data), Node::Enum { symbols, .. }) => {
+            check_enum(input, data, symbols, file, &full_name, errors)
+        }
+        (_, node) => errors.push(syn::Error::new(
+            input.ident.span(),
+            format!(
+                "schema type '{full_name}' in {file} is {}, which a Rust {} cannot represent",
+                node.type_name().to_lowercase(),
+                data_kind(input)
+            ),
+        )),
+    }
+    Some(full_name)
+}
+
+fn data_kind(input: &DeriveInput) -> &'static str {
+    match input.data {
+        Data::Struct(_) => "struct",
+        Data::Enum(_) => "enum",
+        Data::Union(_) => "union",
+    }
+}
+
+/// Checks the item against a JSON Schema: a struct against an object schema,
+/// an enum against an `enum` of strings.
+fn check_json_root(
+    input: &DeriveInput,
+    root: &serde_json::Value,
+    file: &str,
+    full_name: &str,
+    errors: &mut Vec<syn::Error>,
+    by_wire: &mut BTreeMap<String, (syn::Ident, bool)>,
+) {
+    let (node, _) = check_json::resolve(root, root, String::new());
+    match (&input.data, check_json::enum_symbols(node)) {
+        (Data::Enum(data), Some(symbols)) => {
+            check_enum(input, data, &symbols, file, full_name, errors)
+        }
+        (Data::Struct(data), None) if check_json::is_object(node) => {
+            check_struct_json(input, data, root, file, errors, by_wire)
+        }
+        _ => errors.push(syn::Error::new(
+            input.ident.span(),
+            format!(
+                "the root of JSON Schema {file} is {}, which a Rust {} cannot represent (a struct needs an object schema, an enum an `enum` of strings)",
+                check_json::describe(root, root),
+                data_kind(input)
+            ),
+        )),
+    }
+}
+
+fn check_struct_json(
+    input: &DeriveInput,
+    data: &syn::DataStruct,
+    root: &serde_json::Value,
+    file: &str,
+    errors: &mut Vec<syn::Error>,
+    by_wire: &mut BTreeMap<String, (syn::Ident, bool)>,
+) {
+    let Fields::Named(named) = &data.fields else {
+        errors.push(syn::Error::new(
+            input.ident.span(),
+            format!("the object schema {file} needs a struct with named fields"),
+        ));
+        return;
+    };
+    let object = check_json::object(root, root, "");
+    let rule = attr::rename_all(&input.attrs);
+    let mut seen = BTreeSet::new();
+    for field in &named.named {
+        let Some(ident) = &field.ident else { continue };
+        let serde = attr::serde_name(&field.attrs);
+        if serde.skip || serde.flatten {
+            continue;
+        }
+        let wire = serde
+            .rename
+            .unwrap_or_else(|| attr::apply(rule, &ident.to_string(), false));
+        let Some(property) = object.properties.iter().find(|p| p.name == wire) else {
+            errors.push(syn::Error::new(
+                ident.span(),
+                format!("field `{ident}` (`{wire}` on the wire) is not a property of {file}; remove it, rename it, or mark it #[serde(skip)]"),
+            ));
+            continue;
+        };
+        seen.insert(wire.clone());
+        let rust_option = check_json::option_inner(&field.ty);
+        by_wire.insert(wire.clone(), (ident.clone(), rust_option.is_some()));
+        let at = format!("{file}#{}", property.at);
+        let required = object.required.contains(&wire);
+        let (nullable, inner) = check_json::split_null(root, property.schema);
+        let schema_type = check_json::describe(root, property.schema);
+        let rust = quote::ToTokens::to_token_stream(&field.ty)
+            .to_string()
+            .replace(' ', "");
+        // Absence and null are what an Option stands for; a default covers absence.
+        let shape = match rust_option {
+            Some(_) if required && !nullable => Some(format!(
+                "field `{ident}`: schema property '{wire}' ({at}) is required and not nullable ({schema_type}), so the Rust type must not be an Option, found {rust}"
+            )),
+            None if nullable => Some(format!(
+                "field `{ident}`: schema property '{wire}' ({at}) is nullable ({schema_type}), so the Rust type must be an Option, found {rust}"
+            )),
+            None if !required && !serde.default => Some(format!(
+                "field `{ident}`: schema property '{wire}' ({at}) is optional (not in `required`), so the Rust type must be an Option or have #[serde(default)], found {rust}"
+            )),
+            _ => None,
+        };
+        if let Some(message) = shape {
+            errors.push(syn::Error::new(field.ty.span(), message));
+            continue;
+        }
+        let ty = rust_option.unwrap_or(&field.ty);
+        if let check_json::Verdict::Mismatch(expected) = check_json::check_type(root, inner, ty, 0)
+        {
+            errors.push(syn::Error::new(
+                field.ty.span(),
+                format!(
+                    "field `{ident}`: schema property '{wire}' ({at}) has type {schema_type}, which the Rust type {rust} cannot hold; expected {}",
+                    if rust_option.is_some() { format!("Option<{expected}>") } else { expected }
+                ),
+            ));
+        }
+    }
+    for p in &object.properties {
+        if !seen.contains(&p.name) {
+            let required = object.required.contains(&p.name);
+            errors.push(syn::Error::new(
+                input.ident.span(),
+                format!(
+                    "missing field: {} property '{}' ({file}#{}) has type {}, which `{}` lacks",
+                    if required { "required" } else { "optional" },
+                    p.name,
+                    p.at,
+                    check_json::describe(root, p.schema),
+                    input.ident
+                ),
+            ));
+        }
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -401,7 +637,8 @@ fn event_meta(
         },
     };
     let event_type_s = event_type.value();
-    let schema = &loaded.self_contained;
+    let schema = &loaded.text;
+    let schema_type = loaded.schema_type();
     let ident = &input.ident;
     let (impl_g, ty_g, where_g) = input.generics.split_for_impl();
     quote! {
@@ -412,7 +649,7 @@ fn event_meta(
             const TOPIC: &'static str = #topic;
             const SUBJECT: &'static str = #subject;
             const PARTITION_KEY_FIELD: ::core::option::Option<&'static str> = #key_const;
-            const SCHEMA_TYPE: &'static str = "AVRO";
+            const SCHEMA_TYPE: &'static str = #schema_type;
             const SCHEMA: &'static str = #schema;
             fn partition_key(&self) -> ::core::option::Option<::std::string::String> {
                 #key_fn

@@ -5,14 +5,17 @@
 
 mod attr;
 mod check;
+mod check_json;
 mod expand;
 mod load;
 
 use proc_macro::TokenStream;
 
 /// Derives `evreg_client::EventMeta` (on events) and `evreg_client::SchemaName`
-/// (on every schema type) from `#[event(...)]`, checking the type against the
-/// schema file at compile time.
+/// (on every schema type) from `#[event(...)]`, checking the type against its
+/// schema at compile time: an Avro `.avsc` or JSON Schema `.json` file
+/// (`schema = ".."`), or the text itself (`schema_text = ".."`, what evgen
+/// emits on generated events).
 #[proc_macro_derive(Event, attributes(event))]
 pub fn derive_event(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);

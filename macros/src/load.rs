@@ -1,26 +1,52 @@
-//! Reading a schema file at compile time, with the catalogue around it.
+//! Reading a schema at compile time: a file with the catalogue around it, or
+//! text given inline.
 //!
-//! The file's path is relative to the crate being compiled. Types it uses from
-//! other files are found in the catalogue folder (the nearest ancestor holding
-//! `catalog.toml`, else the file's own folder); the catalogue also supplies an
-//! event's topic, key, version and subject when the attribute leaves them out.
+//! A file's path is relative to the crate being compiled. An Avro file's types
+//! from other files are found in the catalogue folder (the nearest ancestor
+//! holding `catalog.toml`, else the file's own folder); the catalogue also
+//! supplies an event's topic, key, version and subject when the attribute
+//! leaves them out. A `.json` file is a JSON Schema, read on its own.
+//!
+//! Inline text (`schema_text`) is what evgen emits: the schema already
+//! self-contained, with every piece of metadata in the attribute, so the
+//! generated type does not depend on where its file ended up.
 
 use std::path::{Path, PathBuf};
 
 use evgen::avro::{SourceFile, parse_all};
 use evgen::ir::EventDef;
 use evreg_core::avro::AvroSchema;
+use evreg_core::schema::{SchemaType, parse_standalone};
 
-/// A schema file, parsed.
+/// A parsed schema of either format.
+pub(crate) enum Body {
+    /// An Avro schema, with types from other files resolved.
+    Avro(Box<AvroSchema>),
+    /// A JSON Schema document.
+    Json(serde_json::Value),
+}
+
+/// A schema, parsed.
 pub(crate) struct Loaded {
-    /// The absolute path (for `include_str!`, so Cargo rebuilds on change).
-    pub path: PathBuf,
-    /// The schema, with types from other files resolved.
-    pub schema: AvroSchema,
-    /// The schema with those types written inline: what the registry gets.
-    pub self_contained: String,
+    /// The file's absolute path (for `include_str!`, so Cargo rebuilds on
+    /// change); `None` for inline text.
+    pub path: Option<PathBuf>,
+    /// The schema.
+    pub body: Body,
+    /// The self-contained text: what the registry gets.
+    pub text: String,
     /// The catalogue's entry for the event type, if it lists it.
     pub event: Option<CatalogEvent>,
+}
+
+impl Loaded {
+    /// `AVRO` or `JSON`, as the registry names the format.
+    pub(crate) fn schema_type(&self) -> &'static str {
+        match self.body {
+            Body::Avro(_) => "AVRO",
+            Body::Json(_) => "JSON",
+        }
+    }
 }
 
 /// What the catalogue says of an event.
@@ -29,6 +55,37 @@ pub(crate) struct CatalogEvent {
     pub topic: String,
     pub version: u32,
     pub key: Option<String>,
+}
+
+/// Parses schema text given in the attribute (`what` names it in errors).
+pub(crate) fn load_inline(text: &str, json: bool, what: &str) -> Result<Loaded, String> {
+    let body = if json {
+        json_body(text, what)?.0
+    } else {
+        let mut parsed = parse_all(vec![SourceFile {
+            label: what.to_owned(),
+            stem: what.to_owned(),
+            text: text.to_owned(),
+        }])
+        .map_err(|e| e.to_string())?;
+        Body::Avro(Box::new(parsed.swap_remove(0).schema))
+    };
+    Ok(Loaded {
+        path: None,
+        body,
+        text: text.to_owned(),
+        event: None,
+    })
+}
+
+/// A JSON Schema: checked against its meta-schema (by evreg-core, as the
+/// registry would), and its canonical text.
+fn json_body(text: &str, what: &str) -> Result<(Body, String), String> {
+    let parsed = parse_standalone(SchemaType::Json, text)
+        .map_err(|e| format!("{what} is not a valid JSON Schema: {e}"))?;
+    let value = serde_json::from_str(text)
+        .map_err(|e| format!("{what} is not a valid JSON Schema: {e}"))?;
+    Ok((Body::Json(value), parsed.canonical().to_owned()))
 }
 
 fn catalogue_root(file: &Path) -> PathBuf {
@@ -56,9 +113,9 @@ fn avsc_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 }
 
 /// Loads `relative` (to the crate's manifest folder, else to `source_dir`, the
-/// folder of the file holding the derive) and, for an event, its catalogue
+/// folder of the file holding the derive) and, for an Avro event, its catalogue
 /// entry. Errors are sentences naming the file.
-pub(crate) fn load(
+pub(crate) fn load_file(
     relative: &str,
     source_dir: Option<&Path>,
     event_type: Option<&str>,
@@ -74,6 +131,15 @@ pub(crate) fn load(
     }
     let text = std::fs::read_to_string(&path)
         .map_err(|e| format!("cannot read schema file {}: {e}", path.display()))?;
+    if path.extension().is_some_and(|e| e == "json") {
+        let (body, canonical) = json_body(&text, &format!("schema file {relative}"))?;
+        return Ok(Loaded {
+            path: Some(path.canonicalize().unwrap_or(path)),
+            body,
+            text: canonical,
+            event: None,
+        });
+    }
     let root = catalogue_root(&path);
     let mut files = Vec::new();
     avsc_files(&root, &mut files)
@@ -106,9 +172,9 @@ pub(crate) fn load(
     };
     let path = path.canonicalize().unwrap_or(path);
     Ok(Loaded {
-        path,
-        schema: first.schema,
-        self_contained: first.self_contained,
+        path: Some(path),
+        body: Body::Avro(Box::new(first.schema)),
+        text: first.self_contained,
         event,
     })
 }

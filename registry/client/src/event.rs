@@ -1,8 +1,9 @@
 //! What generated event types and topic enums implement, so producers and consumers
 //! can route, key and register them without knowing the concrete type.
 //!
-//! evgen generates the impls today; a `#[derive(Event)]` will generate the same
-//! impls from attributes, so hand-written types fit in beside generated ones.
+//! `#[derive(Event)]` writes the impls, on hand-written types and on the types
+//! evgen generates (which carry the derive with every attribute spelled out),
+//! so the two are one kind of thing.
 
 /// Metadata of one catalogue event type.
 pub trait EventMeta {

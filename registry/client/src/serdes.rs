@@ -4,6 +4,11 @@
 //! The first event of a type costs registry round trips (look the schema up in
 //! its subject, check it against the subject's latest version, or register it
 //! when asked to); every later event of that type is encoded with no network.
+//!
+//! Avro events are written as Avro binary datums. JSON events are written as
+//! UTF-8 JSON (Confluent's JSON Schema wire format: the same 5-byte header, then
+//! the document), validated against the event's schema on the way out and
+//! against the reader's schema on the way in, as Confluent's serializers do.
 
 use std::any::TypeId;
 use std::collections::HashMap;
@@ -59,6 +64,14 @@ pub enum SerdeError {
         /// Why.
         message: String,
     },
+    /// A JSON event does not conform to its schema.
+    #[error("{event_type} does not conform to its JSON schema: {}", problems.join("; "))]
+    Invalid {
+        /// The event type.
+        event_type: &'static str,
+        /// Each violation, with the JSON pointer of the value at fault.
+        problems: Vec<String>,
+    },
     /// The bytes are not Confluent-framed.
     #[error(transparent)]
     Wire(#[from] WireError),
@@ -95,24 +108,60 @@ fn own_schema<T: EventMeta>() -> RegistrySchema {
     }
 }
 
-fn parse_own<T: EventMeta>() -> Result<Option<Arc<Schema>>, SerdeError> {
-    if T::SCHEMA_TYPE != "AVRO" {
-        return Ok(None);
+/// An event type's own schema, compiled for encoding or checking.
+#[derive(Clone)]
+enum Own {
+    Avro(Arc<crate::avro::Prepared>),
+    Json(Arc<jsonschema::Validator>),
+}
+
+fn parse_own<T: EventMeta>() -> Result<Own, SerdeError> {
+    let failed = |message: String| SerdeError::Schema {
+        what: T::EVENT_TYPE.to_owned(),
+        message,
+    };
+    if T::SCHEMA_TYPE.eq_ignore_ascii_case("JSON") {
+        let doc: serde_json::Value =
+            serde_json::from_str(T::SCHEMA).map_err(|e| failed(e.to_string()))?;
+        let validator = jsonschema::validator_for(&doc).map_err(|e| failed(e.to_string()))?;
+        return Ok(Own::Json(Arc::new(validator)));
     }
     Schema::parse_str(T::SCHEMA)
-        .map(|s| Some(Arc::new(s)))
-        .map_err(|e| SerdeError::Schema {
-            what: T::EVENT_TYPE.to_owned(),
-            message: e.to_string(),
+        .and_then(crate::avro::Prepared::new)
+        .map(|s| Own::Avro(Arc::new(s)))
+        .map_err(|e| failed(e.to_string()))
+}
+
+/// Checks a JSON value against `T`'s schema, naming every violation.
+fn validate<T: EventMeta>(
+    validator: &jsonschema::Validator,
+    value: &serde_json::Value,
+) -> Result<(), SerdeError> {
+    // Enough to fix the value; a hostile document could carry thousands.
+    const SHOWN: usize = 8;
+    let problems: Vec<String> = validator
+        .iter_errors(value)
+        .take(SHOWN)
+        .map(|e| {
+            let at = e.instance_path().to_string();
+            format!("{}: {e}", if at.is_empty() { "/" } else { &at })
         })
+        .collect();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(SerdeError::Invalid {
+            event_type: T::EVENT_TYPE,
+            problems,
+        })
+    }
 }
 
 /// What the serializer learned about one event type.
 #[derive(Clone)]
 struct Resolved {
     id: u32,
-    /// `None` for JSON events.
-    avro: Option<Arc<Schema>>,
+    own: Own,
 }
 
 /// Encodes events in the Confluent wire format, refusing schemas the registry
@@ -158,7 +207,7 @@ impl Serializer {
         if let Some(hit) = read(&self.resolved, &TypeId::of::<T>()) {
             return Ok(hit);
         }
-        let avro = parse_own::<T>()?;
+        let own = parse_own::<T>()?;
         let schema = own_schema::<T>();
         let id = match self.registry.lookup(T::SUBJECT, &schema).await? {
             Some(found) => {
@@ -197,7 +246,7 @@ impl Serializer {
                 });
             }
         };
-        let resolved = Resolved { id, avro };
+        let resolved = Resolved { id, own };
         write(&self.resolved, TypeId::of::<T>(), resolved.clone());
         Ok(resolved)
     }
@@ -211,11 +260,13 @@ impl Serializer {
             event_type: T::EVENT_TYPE,
             message: e.to_string(),
         };
-        match &resolved.avro {
-            Some(schema) => {
-                out.extend(crate::avro::to_datum(schema, event).map_err(|e| failed(&e))?)
+        match &resolved.own {
+            Own::Avro(prepared) => prepared.encode(event, out).map_err(|e| failed(&e))?,
+            Own::Json(validator) => {
+                let value = serde_json::to_value(event).map_err(|e| failed(&e))?;
+                validate::<T>(validator, &value)?;
+                serde_json::to_writer(out, &value).map_err(|e| failed(&e))?
             }
-            None => serde_json::to_writer(out, event).map_err(|e| failed(&e))?,
         }
         Ok(())
     }
@@ -261,8 +312,14 @@ pub struct Deserializer {
     readers: RwLock<HashMap<(u32, TypeId), ReadAs>>,
 }
 
-/// The reader schema to resolve a writer's data into; `None` to skip resolution.
-type ReadAs = Option<Arc<Schema>>;
+/// What a reader type brings to a writer's data: for Avro, the schema to
+/// resolve into (`None` when it is the writer's, so resolution is skipped); for
+/// JSON, the reader's schema to validate against.
+#[derive(Clone, Debug)]
+enum ReadAs {
+    Avro(Option<Arc<Schema>>),
+    Json(Arc<jsonschema::Validator>),
+}
 
 impl Deserializer {
     /// A deserializer over `registry`.
@@ -294,29 +351,50 @@ impl Deserializer {
             event_type: T::EVENT_TYPE,
             message: e.to_string(),
         };
-        match &*self.writer(id).await? {
-            Writer::Avro(writer) => {
-                let reader = self.reader::<T>(id, writer)?;
+        let writer = self.writer(id).await?;
+        match (&*writer, self.reader::<T>(id, &writer)?) {
+            (Writer::Avro(writer), ReadAs::Avro(reader)) => {
                 let value = apache_avro::from_avro_datum(writer, &mut payload, reader.as_deref())
                     .map_err(|e| failed(&e))?;
-                crate::avro::from_value(&value).map_err(|e| failed(&e))
+                crate::avro::from_owned(value).map_err(|e| failed(&e))
             }
-            Writer::Json => serde_json::from_slice(payload).map_err(|e| failed(&e)),
+            (Writer::Json, ReadAs::Json(validator)) => {
+                let value: serde_json::Value =
+                    serde_json::from_slice(payload).map_err(|e| failed(&e))?;
+                validate::<T>(&validator, &value)?;
+                serde_json::from_value(value).map_err(|e| failed(&e))
+            }
+            (writer, _) => Err(failed(&format_args!(
+                "the writer's schema is {} and the reader's is {}",
+                match writer {
+                    Writer::Avro(_) => "AVRO",
+                    Writer::Json => "JSON",
+                },
+                T::SCHEMA_TYPE
+            ))),
         }
     }
 
     fn reader<T: EventMeta + 'static>(
         &self,
         id: u32,
-        writer: &Schema,
-    ) -> Result<Option<Arc<Schema>>, SerdeError> {
+        writer: &Writer,
+    ) -> Result<ReadAs, SerdeError> {
         let key = (id, TypeId::of::<T>());
         if let Some(hit) = read(&self.readers, &key) {
             return Ok(hit);
         }
-        let schema = parse_own::<T>()?.filter(|r| **r != *writer);
-        write(&self.readers, key, schema.clone());
-        Ok(schema)
+        let read_as = match (parse_own::<T>()?, writer) {
+            (Own::Avro(own), Writer::Avro(w)) => ReadAs::Avro(
+                Some(own)
+                    .filter(|r| r.schema() != w)
+                    .map(|r| Arc::new(r.schema().clone())),
+            ),
+            (Own::Avro(_), Writer::Json) => ReadAs::Avro(None),
+            (Own::Json(v), _) => ReadAs::Json(v),
+        };
+        write(&self.readers, key, read_as.clone());
+        Ok(read_as)
     }
 
     async fn writer(&self, id: u32) -> Result<Arc<Writer>, SerdeError> {

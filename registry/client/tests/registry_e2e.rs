@@ -288,3 +288,197 @@ fn envelope_stamps_metadata() {
     assert!(json["timestamp"].as_str().unwrap().ends_with('Z'));
     assert_eq!(json["eventType"], "order.placed");
 }
+
+/// An in-process evreg whose router counts the requests it serves.
+async fn start_counting() -> (Registry, Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let dir =
+        std::env::temp_dir().join(format!("evreg-client-count-{}-{nanos}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let state = evreg_server::open(&evreg_server::Settings::for_data_dir(&dir))
+        .await
+        .unwrap();
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counter = hits.clone();
+    let app = evreg_server::app(state).layer(axum::middleware::from_fn(
+        move |request: axum::extract::Request, next: axum::middleware::Next| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            next.run(request)
+        },
+    ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await
+    });
+    (
+        Registry {
+            url,
+            _dir: tempdir::Dir(dir),
+            shutdown: Some(tx),
+        },
+        hits,
+    )
+}
+
+#[tokio::test]
+async fn no_registry_round_trip_after_the_first_event_of_a_type() {
+    use std::sync::atomic::Ordering;
+    let (registry, hits) = start_counting().await;
+    let client = Arc::new(RegistryClient::new(&registry.url).unwrap());
+    let producer = Serializer::new(client.clone()).auto_register(true);
+    let consumer = Deserializer::new(client.clone());
+    let event = |n: u128| v1::OrderPlaced {
+        order_id: Uuid::from_u128(n),
+        amount: n as i64,
+    };
+
+    let first = producer.serialize(&event(0)).await.unwrap();
+    let after_first = hits.load(Ordering::SeqCst);
+    assert!(after_first > 0, "the first event asks the registry");
+    let mut produced = Vec::new();
+    for n in 1..=100 {
+        produced.push(producer.serialize(&event(n)).await.unwrap());
+        producer.serialize_bare(&event(n)).await.unwrap();
+    }
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        after_first,
+        "later events of the type are encoded without the registry"
+    );
+
+    assert_eq!(
+        consumer
+            .deserialize::<v1::OrderPlaced>(&first)
+            .await
+            .unwrap(),
+        event(0)
+    );
+    let after_read = hits.load(Ordering::SeqCst);
+    assert!(
+        after_read > after_first,
+        "the first read fetches the writer schema"
+    );
+    for (n, bytes) in (1..).zip(&produced) {
+        assert_eq!(
+            consumer
+                .deserialize::<v1::OrderPlaced>(bytes)
+                .await
+                .unwrap(),
+            event(n)
+        );
+    }
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        after_read,
+        "later reads of that schema id are decoded without the registry"
+    );
+
+    // A new type is a new first event: the counter does see traffic.
+    producer
+        .serialize(&v2::OrderPlaced {
+            order_id: Uuid::nil(),
+            amount: 1,
+            coupon: None,
+        })
+        .await
+        .unwrap();
+    assert!(hits.load(Ordering::SeqCst) > after_read);
+}
+
+/// A JSON Schema event (the wire example's schema).
+#[derive(Event, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[event(
+    type = "customer.registered",
+    source = "customer-service",
+    schema = "examples/schemas/customer_registered.json",
+    topic = "customers",
+    key = "customerId"
+)]
+#[serde(rename_all = "camelCase")]
+struct CustomerRegistered {
+    customer_id: Uuid,
+    email: String,
+    age: u32,
+    tags: Vec<String>,
+    referrer: Option<String>,
+    marketing_opt_in: bool,
+    registered_at: evreg_client::chrono::DateTime<evreg_client::chrono::Utc>,
+}
+
+fn customer(email: &str) -> CustomerRegistered {
+    CustomerRegistered {
+        customer_id: Uuid::from_u128(42),
+        email: email.into(),
+        age: 36,
+        tags: vec!["vip".into()],
+        referrer: None,
+        marketing_opt_in: true,
+        registered_at: evreg_client::chrono::DateTime::from_timestamp_millis(1_714_979_289_123)
+            .unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn json_events_are_validated_both_ways() {
+    let registry = start().await;
+    let client = Arc::new(RegistryClient::new(&registry.url).unwrap());
+    let producer = Serializer::new(client.clone()).auto_register(true);
+    let consumer = Deserializer::new(client.clone());
+
+    let bytes = producer
+        .serialize(&customer("ada@example.com"))
+        .await
+        .unwrap();
+    let (id, payload) = wire::split(&bytes).unwrap();
+    let registered = client.schema_by_id(id).await.unwrap();
+    assert_eq!(registered.schema_type, "JSON");
+    // Confluent's JSON wire format: the header, then plain UTF-8 JSON.
+    let doc: serde_json::Value = serde_json::from_slice(payload).unwrap();
+    assert_eq!(doc["email"], "ada@example.com");
+    assert_eq!(doc["customerId"], "00000000-0000-0000-0000-00000000002a");
+    assert_eq!(
+        consumer
+            .deserialize::<CustomerRegistered>(&bytes)
+            .await
+            .unwrap(),
+        customer("ada@example.com")
+    );
+
+    // The schema says minLength 3: refused on the way out, naming the value.
+    match producer.serialize(&customer("x")).await {
+        Err(SerdeError::Invalid { problems, .. }) => {
+            assert!(
+                problems.iter().any(|p| p.starts_with("/email")),
+                "{problems:?}"
+            )
+        }
+        other => panic!("expected Invalid, got {other:?}"),
+    }
+    // And on the way in: a document another producer framed with that id.
+    let mut forged = bytes[..wire::HEADER_LEN].to_vec();
+    forged.extend_from_slice(serde_json::to_string(&customer("x")).unwrap().as_bytes());
+    match consumer.deserialize::<CustomerRegistered>(&forged).await {
+        Err(SerdeError::Invalid { problems, .. }) => {
+            assert!(
+                problems.iter().any(|p| p.starts_with("/email")),
+                "{problems:?}"
+            )
+        }
+        other => panic!("expected Invalid, got {other:?}"),
+    }
+    // A JSON payload is not read as an Avro event.
+    assert!(matches!(
+        consumer.deserialize::<v1::OrderPlaced>(&bytes).await,
+        Err(SerdeError::Decode { .. })
+    ));
+}

@@ -19,23 +19,32 @@
 //! - plain integers under timestamp and time schemas get their logical variant
 //!   (apache-avro's validator has no case for some of them).
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 
 use apache_avro::Schema;
 use apache_avro::schema::{Name, Namespace, RecordSchema};
 use apache_avro::types::Value;
 
-type Names<'s> = HashMap<Name, &'s Schema>;
+/// Named types by full name: borrowed from a `ResolvedSchema`, or owned by a
+/// schema prepared once for many values.
+type Names<S> = HashMap<Name, S>;
 
 /// Conforms `value` to `schema` (see the module docs).
-pub(super) fn conform(value: Value, schema: &Schema, names: &Names<'_>) -> Value {
+pub(super) fn conform<S: Borrow<Schema>>(value: Value, schema: &Schema, names: &Names<S>) -> Value {
     walk(value, schema, names, &schema.namespace(), 0)
 }
 
 /// Deep enough for any sane schema; past it the value is left to apache-avro.
 const MAX_DEPTH: usize = 512;
 
-fn walk(value: Value, schema: &Schema, names: &Names<'_>, ns: &Namespace, depth: usize) -> Value {
+fn walk<S: Borrow<Schema>>(
+    value: Value,
+    schema: &Schema,
+    names: &Names<S>,
+    ns: &Namespace,
+    depth: usize,
+) -> Value {
     if depth > MAX_DEPTH {
         return value;
     }
@@ -44,7 +53,7 @@ fn walk(value: Value, schema: &Schema, names: &Names<'_>, ns: &Namespace, depth:
         Schema::Ref { name } => {
             let full = name.fully_qualified_name(ns);
             match names.get(&full) {
-                Some(s) => walk(value, s, names, &full.namespace, depth),
+                Some(s) => walk(value, s.borrow(), names, &full.namespace, depth),
                 None => value,
             }
         }
@@ -167,12 +176,15 @@ fn retag_int(value: Value, tag: fn(i32) -> Value) -> Value {
     }
 }
 
-fn deref<'a>(schema: &'a Schema, names: &'a Names<'_>, ns: &Namespace) -> &'a Schema {
+fn deref<'a, S: Borrow<Schema>>(
+    schema: &'a Schema,
+    names: &'a Names<S>,
+    ns: &Namespace,
+) -> &'a Schema {
     match schema {
         Schema::Ref { name } => names
             .get(&name.fully_qualified_name(ns))
-            .copied()
-            .unwrap_or(schema),
+            .map_or(schema, Borrow::borrow),
         other => other,
     }
 }
@@ -220,10 +232,10 @@ fn fit(value: &Value, branch: &Schema) -> u8 {
     }
 }
 
-fn pick_branch(
+fn pick_branch<S: Borrow<Schema>>(
     value: &Value,
     branches: &[Schema],
-    names: &Names<'_>,
+    names: &Names<S>,
     ns: &Namespace,
 ) -> Option<usize> {
     let mut best: Option<(u8, usize)> = None;

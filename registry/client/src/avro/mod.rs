@@ -131,7 +131,11 @@ fn normalize(value: &mut Value) {
 
 /// `apache_avro::from_value`, plus the cases it lacks (`duration`).
 pub fn from_value<T: DeserializeOwned>(value: &Value) -> Result<T, apache_avro::Error> {
-    let mut value = value.clone();
+    from_owned(value.clone())
+}
+
+/// [`from_value`] of a value the caller no longer needs (no copy).
+pub(crate) fn from_owned<T: DeserializeOwned>(mut value: Value) -> Result<T, apache_avro::Error> {
     normalize(&mut value);
     apache_avro::from_value(&value)
 }
@@ -157,6 +161,44 @@ pub fn to_value<T: Serialize + ?Sized>(
     let resolved = apache_avro::schema::ResolvedSchema::try_from(schema)?;
     let value = apache_avro::to_value(value)?;
     Ok(conform::conform(value, schema, resolved.get_names()))
+}
+
+/// A schema prepared once for encoding many values: its named types are
+/// looked up here rather than per value, and each datum is validated and
+/// encoded in one pass over the names (what the serializer's hot path runs).
+pub(crate) struct Prepared {
+    schema: Schema,
+    names: std::collections::HashMap<apache_avro::schema::Name, Schema>,
+}
+
+impl Prepared {
+    /// Looks up `schema`'s named types.
+    pub(crate) fn new(schema: Schema) -> Result<Prepared, apache_avro::Error> {
+        let names = apache_avro::schema::ResolvedSchema::try_from(&schema)?
+            .get_names()
+            .iter()
+            .map(|(name, s)| (name.clone(), (*s).clone()))
+            .collect();
+        Ok(Prepared { schema, names })
+    }
+
+    /// The schema.
+    pub(crate) fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    /// Appends `value`'s datum to `out`: the bytes [`to_datum`] writes.
+    pub(crate) fn encode<T: Serialize + ?Sized>(
+        &self,
+        value: &T,
+        out: &mut Vec<u8>,
+    ) -> Result<(), apache_avro::Error> {
+        let value = conform::conform(apache_avro::to_value(value)?, &self.schema, &self.names);
+        // One name lookup for validation and encoding (`to_avro_datum` makes two).
+        let datum = apache_avro::to_avro_datum_schemata(&self.schema, vec![&self.schema], value)?;
+        out.extend_from_slice(&datum);
+        Ok(())
+    }
 }
 
 /// Decodes an Avro datum written with `schema` into a `T`.

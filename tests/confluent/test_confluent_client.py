@@ -236,3 +236,27 @@ def test_json_serde_round_trip(client):
     assert deserializer(payload, ctx) == {"name": "Ada", "age": 36}
     typed = JSONDeserializer(PERSON_JSON, schema_registry_client=SchemaRegistryClient({"url": URL}))
     assert typed(payload, ctx) == {"name": "Ada", "age": 36}
+
+
+def test_guid_and_resolved_format(client):
+    subject = fresh("guid")
+    registered = client.register_schema_full_response(subject, Schema(ORDER_V1, "AVRO"))
+    assert registered.guid and len(registered.guid) == 36
+    by_guid = SchemaRegistryClient({"url": URL}).get_schema_by_guid(registered.guid)
+    assert json.loads(by_guid.schema_str) == json.loads(ORDER_V1)
+    assert client.get_version(subject, 1).guid == registered.guid
+
+    address_subject = fresh("address")
+    address = avro_record("Address", [{"name": "street", "type": "string"}])
+    client.register_schema(address_subject, Schema(address, "AVRO"))
+    customer = avro_record("Customer", [{"name": "home", "type": "com.example.Address"}])
+    refs = [SchemaReference("com.example.Address", address_subject, -1)]
+    customer_subject = fresh("customer")
+    client.register_schema(customer_subject, Schema(customer, "AVRO", refs))
+    resolved = client.get_version(customer_subject, 1, fmt="resolved")
+    home = json.loads(resolved.schema.schema_str)["fields"][0]["type"]
+    assert home["name"] == "com.example.Address" and home["fields"][0]["name"] == "street"
+    # A reference to the latest version holds it against deletion.
+    with pytest.raises(SchemaRegistryError) as referenced:
+        client.delete_version(address_subject, 1)
+    assert referenced.value.error_code == 42206

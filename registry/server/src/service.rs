@@ -22,13 +22,16 @@ mod compat;
 mod deep;
 mod delete;
 mod follow;
+mod format;
 mod read;
 mod register;
 mod request;
+mod tags;
 
 pub use compat::CompatibilityResult;
 use deep::run_deep;
-pub use read::{Page, SubjectVersion, VersionSpec};
+pub use format::Render;
+pub use read::{Page, SchemaListQuery, SubjectVersion, VersionSpec};
 pub use request::{RegisterSchema, SchemaView};
 
 /// What went wrong, in the registry's terms.
@@ -307,11 +310,12 @@ impl Registry {
     pub async fn lookup(
         &self,
         subject: &str,
-        req: RegisterSchema,
+        mut req: RegisterSchema,
         normalize: bool,
         deleted: bool,
     ) -> Result<SchemaView, Error> {
         let subject = QualifiedSubject::parse_subject(subject)?;
+        self.apply_request_tags(&subject, &mut req)?;
         if !self
             .read()
             .versions(&subject)
@@ -384,6 +388,8 @@ fn content_of(
         rule_set,
         extra: (!req.extra.is_empty()).then(|| Value::Object(req.extra.clone()).to_string()),
         fingerprint: fingerprint.to_hex(),
+        // Only a registration stores it; lookups leave it out (hot path).
+        guid: String::new(),
         content_key,
     })
 }

@@ -80,6 +80,9 @@ pub struct EffectiveConfig {
     pub level: CompatibilityLevel,
     /// Whether schemas are normalized before storing and matching.
     pub normalize: bool,
+    /// `compatibilityGroup`: the metadata property whose value splits a
+    /// subject's versions into groups checked separately.
+    pub compatibility_group: Option<String>,
 }
 
 impl EffectiveConfig {
@@ -102,10 +105,16 @@ impl EffectiveConfig {
             .and_then(|s| s.parse().ok())
             .unwrap_or_default();
         let normalize = doc.get("normalize").and_then(Value::as_bool) == Some(true);
+        let compatibility_group = doc
+            .get("compatibilityGroup")
+            .and_then(Value::as_str)
+            .filter(|g| !g.is_empty())
+            .map(str::to_owned);
         EffectiveConfig {
             doc,
             level,
             normalize,
+            compatibility_group,
         }
     }
 }

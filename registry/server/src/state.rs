@@ -12,10 +12,9 @@ use evreg_core::{
     ReferenceLookup, ReferencedSchema, SchemaError, SchemaReference, SchemaType, SharedSchema,
 };
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 
 use crate::settings::{ConfigDoc, EffectiveConfig, Mode};
-use crate::store::{SchemaRow, SettingRow, Snapshot, VersionRow};
+use crate::store::{SchemaRow, SettingRow, Snapshot, VersionRow, guid_of};
 use crate::subject::{DEFAULT_CONTEXT, QualifiedSubject};
 
 /// One stored schema, shared by every version that uses it.
@@ -41,7 +40,8 @@ pub struct SchemaEntry {
     pub fingerprint: String,
     /// Hex dedup key.
     pub content_key: String,
-    /// A content-derived GUID (Confluent 8.x `guid`), the same in every context.
+    /// The stored GUID (Confluent 8.x `guid`), lowercase; content-derived, so
+    /// one content has one GUID in every context.
     pub guid: String,
     parsed: OnceLock<SharedSchema>,
 }
@@ -75,7 +75,12 @@ impl SchemaEntry {
         let metadata = json("metadata", c.metadata.as_deref())?;
         let rule_set = json("ruleSet", c.rule_set.as_deref())?;
         Ok(SchemaEntry {
-            guid: guid_of(&c.content_key),
+            // A row the store could not fill in yet gets the value it would store.
+            guid: if c.guid.is_empty() {
+                guid_of(&c.content_key)
+            } else {
+                c.guid.to_ascii_lowercase()
+            },
             context: row.context,
             id: row.id,
             schema_type,
@@ -118,25 +123,6 @@ impl SchemaEntry {
     }
 }
 
-/// A GUID derived from content, formatted as a version-4 UUID so clients that
-/// parse GUIDs accept it. Deterministic, so it needs no storage.
-pub fn guid_of(content_key: &str) -> String {
-    let d = Sha256::digest(format!("evreg-guid:{content_key}").as_bytes());
-    let mut b = [0u8; 16];
-    b.copy_from_slice(&d[..16]);
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
-}
-
 /// One context's schemas and subjects.
 #[derive(Debug, Default)]
 pub struct ContextState {
@@ -174,6 +160,8 @@ pub struct State {
     pub modes: HashMap<QualifiedSubject, Mode>,
     /// Which schemas (context, id) reference a subject-version.
     pub referrers: HashMap<RefTarget, BTreeSet<(String, i64)>>,
+    /// Schemas (context, id) by GUID, so `/schemas/guids` needs no scan.
+    pub guids: HashMap<String, BTreeSet<(String, i64)>>,
 }
 
 impl State {
@@ -314,6 +302,10 @@ impl State {
                     .insert((entry.context.clone(), entry.id));
             }
         }
+        self.guids
+            .entry(entry.guid.clone())
+            .or_default()
+            .insert((entry.context.clone(), entry.id));
         let ctx = self.contexts.entry(entry.context.clone()).or_default();
         ctx.max_id = ctx.max_id.max(entry.id);
         ctx.index_key(&entry);
@@ -345,6 +337,12 @@ impl State {
             }
         }
         for entry in removed {
+            if let Some(set) = self.guids.get_mut(&entry.guid) {
+                set.remove(&(entry.context.clone(), entry.id));
+                if set.is_empty() {
+                    self.guids.remove(&entry.guid);
+                }
+            }
             let owner = QualifiedSubject {
                 context: entry.context.clone(),
                 name: String::new(),
@@ -412,13 +410,31 @@ impl State {
         version: i32,
         live_only: bool,
     ) -> Vec<i64> {
-        let Some(set) = self.referrers.get(&(subject.clone(), version)) else {
-            return Vec::new();
-        };
-        set.iter()
+        // A reference to version -1 follows the subject's latest live version,
+        // so it holds whichever version that is now: deleting it would change
+        // what the referrer means. With every version soft-deleted it holds the
+        // last one, which it resolved to last, until the referrer goes.
+        let versions = self.versions(subject);
+        let latest = versions
+            .iter()
+            .rev()
+            .find(|v| !v.deleted)
+            .or(versions.last())
+            .is_some_and(|v| v.version == version);
+        let exact = self.referrers.get(&(subject.clone(), version));
+        let floating = latest
+            .then(|| self.referrers.get(&(subject.clone(), -1)))
+            .flatten();
+        let mut ids: Vec<i64> = exact
+            .into_iter()
+            .chain(floating)
+            .flatten()
             .filter(|(ctx, id)| self.schema_in_use(ctx, *id, live_only))
             .map(|(_, id)| *id)
-            .collect()
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
     }
 
     fn schema_in_use(&self, context: &str, id: i64, live_only: bool) -> bool {
@@ -521,15 +537,6 @@ pub fn scope_chain(subject: &QualifiedSubject) -> Vec<QualifiedSubject> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn guid_is_a_stable_v4_uuid() {
-        let g = guid_of("abc");
-        assert_eq!(g, guid_of("abc"));
-        assert_ne!(g, guid_of("abd"));
-        assert_eq!(g.len(), 36);
-        assert_eq!(&g[14..15], "4");
-    }
 
     #[test]
     fn scope_chain_ends_global() {

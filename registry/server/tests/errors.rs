@@ -179,6 +179,46 @@ async fn media_types() {
         )
         .await;
     xml.assert_error(415, 415);
+
+    // Responses follow `Accept` among the JSON types served; none of them is 406.
+    let get = |accept: &'static str| {
+        let client = reqwest::Client::new();
+        let url = format!("{}/subjects/m/versions/1", s.base);
+        async move {
+            let r = client
+                .get(url)
+                .header("accept", accept)
+                .send()
+                .await
+                .unwrap();
+            let ct = r
+                .headers()
+                .get("content-type")
+                .map(|v| v.to_str().unwrap().to_owned());
+            (r.status().as_u16(), ct, r.text().await.unwrap())
+        }
+    };
+    for (accept, expected) in [
+        ("application/json", "application/json"),
+        (
+            "application/vnd.schemaregistry+json",
+            "application/vnd.schemaregistry+json",
+        ),
+        ("*/*", SR_JSON),
+        (
+            "application/vnd.schemaregistry.v1+json, application/vnd.schemaregistry+json, application/json",
+            SR_JSON,
+        ),
+    ] {
+        let (status, ct, _) = get(accept).await;
+        assert_eq!((status, ct.as_deref()), (200, Some(expected)), "{accept}");
+    }
+    let (status, _, body) = get("application/xml").await;
+    assert_eq!(status, 406);
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["error_code"],
+        406
+    );
 }
 
 #[tokio::test]

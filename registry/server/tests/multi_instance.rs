@@ -206,6 +206,19 @@ async fn writes_show_everywhere_within_100ms() {
             .await;
             seen(&format!("register via a, read via {}", other.name), took);
             assert_eq!(other.get(&format!("/schemas/ids/{id}")).await.status, 200);
+            // The stored guid and registration time, as a answered them.
+            let there = other.get(&path).await;
+            assert_eq!(
+                there.body["guid"], r.body["guid"],
+                "guid via {}",
+                other.name
+            );
+            assert_eq!(there.body["ts"], r.body["ts"], "ts via {}", other.name);
+            let guid = r.body["guid"].as_str().unwrap();
+            assert_eq!(
+                other.get(&format!("/schemas/guids/{guid}/ids")).await.body,
+                json!([{"context": ".", "id": id}])
+            );
         }
     }
     // A soft delete through b.

@@ -79,6 +79,7 @@ conformance!(
     hard_delete_and_reuse_do_not_lose_a_schema,
     reads_for_refresh,
     commits_survive_reopening,
+    guids_are_filled_in_on_open,
     change_feed,
 );
 
@@ -92,6 +93,7 @@ fn content(key: &str) -> SchemaContent {
         extra: None,
         fingerprint: format!("fp-{key}"),
         content_key: format!("key-{key}"),
+        guid: evreg_server::store::guid_of(&format!("key-{key}")),
     }
 }
 
@@ -123,7 +125,43 @@ fn go() -> Verdict {
 }
 
 async fn proceed(store: &dyn Store, n: &NewVersion) -> Result<RegisterOutcome, StoreError> {
-    store.register(n, &always(go())).await
+    store.register(n, &always(go())).await.map(sans_ts)
+}
+
+/// The outcome with its registration time checked (now, give or take) and
+/// zeroed, so outcomes compare.
+fn sans_ts(outcome: RegisterOutcome) -> RegisterOutcome {
+    match outcome {
+        RegisterOutcome::Inserted {
+            id,
+            version,
+            new_schema,
+            tombstoned,
+            ts,
+        } => {
+            assert_recent(ts);
+            RegisterOutcome::Inserted {
+                id,
+                version,
+                new_schema,
+                tombstoned,
+                ts: 0,
+            }
+        }
+        other => other,
+    }
+}
+
+#[track_caller]
+fn assert_recent(ts: i64) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    assert!(
+        (now - 600_000..=now + 1000).contains(&ts),
+        "ts {ts} is not a recent unix-millisecond time (now {now})"
+    );
 }
 
 fn inserted(id: i64, version: i32, new_schema: bool) -> RegisterOutcome {
@@ -132,6 +170,7 @@ fn inserted(id: i64, version: i32, new_schema: bool) -> RegisterOutcome {
         version,
         new_schema,
         tombstoned: Vec::new(),
+        ts: 0,
     }
 }
 
@@ -174,7 +213,7 @@ async fn contract(b: &Backend) {
         Box::pin(async { go() })
     };
     assert_eq!(
-        s.register(&new("b", "x"), &decide).await.unwrap(),
+        sans_ts(s.register(&new("b", "x"), &decide).await.unwrap()),
         inserted(1, 1, false)
     );
     let view = seen.lock().unwrap().clone().unwrap();
@@ -190,6 +229,7 @@ async fn contract(b: &Backend) {
         version: 1,
         schema_id: 1,
         deleted: false,
+        ts: 0,
     };
     assert_eq!(
         s.register(&new("a", "z"), &always(Verdict::Existing(row)))
@@ -258,12 +298,13 @@ async fn contract(b: &Backend) {
         .await
         .unwrap();
     assert_eq!(
-        out,
+        sans_ts(out),
         RegisterOutcome::Inserted {
             id: 2,
             version: 3,
             new_schema: false,
-            tombstoned: vec![2]
+            tombstoned: vec![2],
+            ts: 0,
         }
     );
 
@@ -510,19 +551,25 @@ async fn reads_for_refresh(b: &Backend) {
     proceed(s, &new("a", "x")).await.unwrap();
     proceed(s, &new("a", "y")).await.unwrap();
     soft_delete(s, "a", &[1]).await;
-    let versions = s.subject(".", "a").await.unwrap();
+    let mut versions = s.subject(".", "a").await.unwrap();
+    for v in &mut versions {
+        assert_recent(v.ts);
+        v.ts = 0;
+    }
     assert_eq!(
         versions,
         vec![
             VersionRow {
                 version: 1,
                 schema_id: 1,
-                deleted: true
+                deleted: true,
+                ts: 0,
             },
             VersionRow {
                 version: 2,
                 schema_id: 2,
-                deleted: false
+                deleted: false,
+                ts: 0,
             }
         ]
     );
@@ -543,14 +590,60 @@ async fn reads_for_refresh(b: &Backend) {
 
 async fn commits_survive_reopening(b: &Backend) {
     let store = b.open().await;
-    proceed(store.as_ref(), &new("a", "x")).await.unwrap();
+    let RegisterOutcome::Inserted { ts, .. } =
+        store.register(&new("a", "x"), &always(go())).await.unwrap()
+    else {
+        panic!("not inserted")
+    };
     store.close().await;
     let store = b.open().await;
     let snap = store.load().await.unwrap();
     assert_eq!(snap.schemas.len(), 1);
+    // The guid is stored with the row and read back as written.
     assert_eq!(snap.schemas[0].content, content("x"));
     assert_eq!(snap.contexts, vec![(".".to_owned(), 1)]);
     assert_eq!(snap.versions.len(), 1);
+    assert_eq!(
+        snap.versions[0].row.ts, ts,
+        "the registration time is stored"
+    );
+    store.close().await;
+}
+
+/// Rows from before migration 0002 (guid NULL) get their guid when the store
+/// opens, and rows that have one keep it.
+async fn guids_are_filled_in_on_open(b: &Backend) {
+    let store = b.open().await;
+    proceed(store.as_ref(), &new("a", "x")).await.unwrap();
+    let mut kept = new("b", "y");
+    kept.content.guid = "00000000-0000-4000-8000-000000000001".into();
+    proceed(store.as_ref(), &kept).await.unwrap();
+    store.close().await;
+    let sql = "UPDATE schemas SET guid = NULL WHERE content_key = 'key-x'";
+    match b {
+        Backend::Sqlite(dir) => {
+            let url = format!("sqlite://{}", dir.path().join("evreg.db").display());
+            let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+            sqlx::query(sql).execute(&pool).await.unwrap();
+            pool.close().await;
+        }
+        Backend::Postgres(schema) => {
+            let pool = sqlx::PgPool::connect(&schema.url).await.unwrap();
+            sqlx::query(sql).execute(&pool).await.unwrap();
+            pool.close().await;
+        }
+    }
+    let store = b.open().await;
+    let snap = store.load().await.unwrap();
+    let guid = |key: &str| {
+        snap.schemas
+            .iter()
+            .find(|r| r.content.content_key == key)
+            .map(|r| r.content.guid.clone())
+            .unwrap()
+    };
+    assert_eq!(guid("key-x"), evreg_server::store::guid_of("key-x"));
+    assert_eq!(guid("key-y"), "00000000-0000-4000-8000-000000000001");
     store.close().await;
 }
 

@@ -32,6 +32,9 @@ pub enum ApiError {
     /// A `Content-Type` that is not JSON.
     #[error("HTTP 415 Unsupported Media Type")]
     UnsupportedMediaType,
+    /// An `Accept` header that allows none of the media types served.
+    #[error("HTTP 406 Not Acceptable")]
+    NotAcceptable,
     /// A query parameter that does not parse.
     #[error("{0}")]
     BadQuery(String),
@@ -89,6 +92,7 @@ impl ApiError {
             ApiError::UnparseableBody(_) => s(422, 422),
             ApiError::PayloadTooLarge(_) => s(413, 413),
             ApiError::UnsupportedMediaType => s(415, 415),
+            ApiError::NotAcceptable => s(406, 406),
             ApiError::BadQuery(_) => s(400, 400),
             ApiError::NotFound => s(404, 404),
             ApiError::MethodNotAllowed => s(405, 405),

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::error::ApiError;
 use super::{AppState, MEDIA_TYPE};
-use crate::service::Page;
+use crate::service::{Page, Render};
 
 /// Media types a request body may declare. Confluent's JAX-RS resources also
 /// take `application/octet-stream`. Hand-written curl calls often send no
@@ -146,6 +146,31 @@ impl Params {
             .transpose()
     }
 
+    /// The rendering parameters of a schema response: `format`,
+    /// `referenceFormat` and `findTags` (repeated or comma-separated).
+    pub fn render(&self) -> Render {
+        Render {
+            format: self.get("format").map(str::to_owned),
+            reference_format: self.get("referenceFormat").map(str::to_owned),
+            find_tags: self
+                .all("findTags")
+                .iter()
+                .flat_map(|v| v.split(','))
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        }
+    }
+
+    /// `format` alone (the raw-text and guid endpoints take no other).
+    pub fn format_only(&self) -> Render {
+        Render {
+            format: self.get("format").map(str::to_owned),
+            ..Render::default()
+        }
+    }
+
     /// `offset` (default 0) and `limit` (default and negative: all), capped at `max`.
     pub fn page(&self, max: Option<usize>) -> Result<Page, ApiError> {
         let offset = usize::try_from(self.int("offset")?.unwrap_or(0).max(0)).unwrap_or(0);
@@ -188,9 +213,115 @@ impl IntoResponse for RawText {
     }
 }
 
+/// The media types responses can be sent as, in the server's order of
+/// preference (Confluent's).
+const PRODUCED: [&str; 3] = [
+    MEDIA_TYPE,
+    "application/vnd.schemaregistry+json",
+    "application/json",
+];
+
+/// The media type an `Accept` header asks for: the produced type with the
+/// highest quality (by the most specific range that matches it), ties going
+/// to the server's preference. `None` when the header excludes all of them.
+pub fn negotiate(accept: Option<&str>) -> Option<&'static str> {
+    let Some(accept) = accept.map(str::trim).filter(|a| !a.is_empty()) else {
+        return Some(MEDIA_TYPE);
+    };
+    let ranges: Vec<(String, f32)> = accept
+        .split(',')
+        .filter_map(|item| {
+            let mut parts = item.split(';');
+            let range = parts.next()?.trim().to_ascii_lowercase();
+            let q = parts
+                .filter_map(|p| p.trim().strip_prefix("q="))
+                .find_map(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            (!range.is_empty()).then_some((range, q))
+        })
+        .collect();
+    let quality = |produced: &str| -> Option<f32> {
+        // Exact beats `type/*` beats `*/*`.
+        let (ty, _) = produced.split_once('/')?;
+        let wildcard = format!("{ty}/*");
+        [produced, wildcard.as_str(), "*/*"]
+            .iter()
+            .find_map(|r| ranges.iter().find(|(range, _)| range == r).map(|(_, q)| *q))
+    };
+    let mut best: Option<(&'static str, f32)> = None;
+    for produced in PRODUCED {
+        if let Some(q) = quality(produced).filter(|q| *q > 0.0)
+            && best.is_none_or(|(_, b)| q > b)
+        {
+            best = Some((produced, q));
+        }
+    }
+    best.map(|(t, _)| t)
+}
+
+/// Middleware: answers in the media type the request's `Accept` header asks
+/// for (406 when it allows none of them).
+pub async fn content_negotiation(request: Request, next: axum::middleware::Next) -> Response {
+    let accept = request
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let Some(chosen) = negotiate(accept.as_deref()) else {
+        return ApiError::NotAcceptable.into_response();
+    };
+    let mut response = next.run(request).await;
+    if chosen != MEDIA_TYPE
+        && response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .map(HeaderValue::as_bytes)
+            == Some(MEDIA_TYPE.as_bytes())
+    {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(chosen));
+    }
+    response
+}
+
 fn with_media_type(mut response: Response) -> Response {
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(MEDIA_TYPE));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_headers() {
+        assert_eq!(negotiate(None), Some(MEDIA_TYPE));
+        assert_eq!(negotiate(Some("*/*")), Some(MEDIA_TYPE));
+        assert_eq!(
+            negotiate(Some("application/json")),
+            Some("application/json")
+        );
+        assert_eq!(
+            negotiate(Some(
+                "application/vnd.schemaregistry+json, application/json"
+            )),
+            Some("application/vnd.schemaregistry+json")
+        );
+        assert_eq!(
+            negotiate(Some(
+                "application/json, application/vnd.schemaregistry.v1+json;q=0.5"
+            )),
+            Some("application/json")
+        );
+        assert_eq!(
+            negotiate(Some("text/html,application/xhtml+xml,*/*;q=0.8")),
+            Some(MEDIA_TYPE)
+        );
+        assert_eq!(negotiate(Some("application/*")), Some(MEDIA_TYPE));
+        assert_eq!(negotiate(Some("application/xml")), None);
+        assert_eq!(negotiate(Some("application/json;q=0")), None);
+    }
 }

@@ -17,6 +17,10 @@ pub async fn root() -> Reply<Value> {
 }
 
 /// `POST /compatibility/subjects/{subject}/versions/{version}`.
+///
+/// `normalize` is accepted and has nothing to change here: compatibility is
+/// decided on the parsed schemas, and normalizing only rewrites the text that
+/// registration stores and matches on.
 pub async fn compat_one(
     State(s): State<AppState>,
     P((subject, version)): P<(String, String)>,

@@ -19,7 +19,8 @@ mod schemas;
 mod settings;
 mod subjects;
 
-/// The media type of every response (Confluent's preferred one).
+/// The media type of responses unless `Accept` asks for another JSON one
+/// (Confluent's preferred one).
 pub const MEDIA_TYPE: &str = "application/vnd.schemaregistry.v1+json";
 
 /// Options of the HTTP layer.
@@ -90,6 +91,10 @@ pub fn app(state: AppState) -> Router {
             "/subjects/{subject}/versions/{version}/referencedby",
             get(subjects::referenced_by),
         )
+        .route(
+            "/subjects/{subject}/versions/{version}/tags",
+            post(subjects::modify_tags),
+        )
         .route("/subjects/{subject}/metadata", get(subjects::by_metadata))
         // Compatibility tests.
         .route(
@@ -139,6 +144,7 @@ pub fn app(state: AppState) -> Router {
             options.clone(),
             error::incompatible_code,
         ))
+        .layer(middleware::from_fn(extract::content_negotiation))
         .layer(DefaultBodyLimit::max(options.max_body))
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(TraceLayer::new_for_http())

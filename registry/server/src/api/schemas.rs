@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::error::ApiError;
 use super::extract::{P, Params, RawText, Reply};
-use crate::service::{Error, SchemaView, SubjectVersion};
+use crate::service::{Error, SchemaListQuery, SchemaView, SubjectVersion};
 
 type Result<T> = std::result::Result<Reply<T>, ApiError>;
 
@@ -30,12 +30,14 @@ pub async fn types() -> Reply<[&'static str; 2]> {
 /// `GET /schemas`.
 pub async fn list(State(s): State<AppState>, q: Params) -> Result<Vec<SchemaView>> {
     let page = q.page(Some(SCHEMA_LIST_LIMIT))?;
-    Ok(Reply(s.registry.list_schemas(
-        q.get("subjectPrefix"),
-        q.flag("deleted"),
-        q.flag("latestOnly"),
-        page,
-    )))
+    let query = SchemaListQuery {
+        prefix: q.get("subjectPrefix"),
+        deleted: q.flag("deleted"),
+        latest_only: q.flag("latestOnly"),
+        aliases: q.flag("aliases"),
+        rule_type: q.get("ruleType").filter(|t| !t.is_empty()),
+    };
+    Ok(Reply(s.registry.list_schemas(&query, page)))
 }
 
 /// `GET /schemas/ids/{id}`.
@@ -45,6 +47,7 @@ pub async fn by_id(State(s): State<AppState>, P(id): P<String>, q: Params) -> Re
         id,
         q.get("subject"),
         q.flag("fetchMaxId"),
+        &q.render(),
     )?))
 }
 
@@ -56,7 +59,9 @@ pub async fn by_id_text(
 ) -> std::result::Result<RawText, ApiError> {
     let id = schema_id(&id)?;
     Ok(RawText(
-        s.registry.schema_by_id(id, q.get("subject"), false)?.schema,
+        s.registry
+            .schema_by_id(id, q.get("subject"), false, &q.format_only())?
+            .schema,
     ))
 }
 
@@ -93,8 +98,12 @@ pub async fn id_versions(
 }
 
 /// `GET /schemas/guids/{guid}`.
-pub async fn by_guid(State(s): State<AppState>, P(guid): P<String>) -> Result<SchemaView> {
-    Ok(Reply(s.registry.schema_by_guid(&guid)?))
+pub async fn by_guid(
+    State(s): State<AppState>,
+    P(guid): P<String>,
+    q: Params,
+) -> Result<SchemaView> {
+    Ok(Reply(s.registry.schema_by_guid(&guid, &q.format_only())?))
 }
 
 /// `GET /schemas/guids/{guid}/ids`: `[{context, id}]`.

@@ -37,7 +37,11 @@ pub async fn lookup(
         .registry
         .lookup(&subject, req, q.flag("normalize"), q.flag("deleted"))
         .await?;
-    Ok(Reply(found))
+    Ok(Reply(s.registry.render_view(
+        &subject,
+        found,
+        &q.render(),
+    )?))
 }
 
 /// `DELETE /subjects/{subject}`.
@@ -81,7 +85,12 @@ pub async fn register(
         normalize: q.flag("normalize"),
         force: q.flag("force"),
     };
-    Ok(Reply(s.registry.register(&subject, req, opts).await?))
+    let view = s.registry.register(&subject, req, opts).await?;
+    Ok(Reply(s.registry.render_view(
+        &subject,
+        view,
+        &q.format_only(),
+    )?))
 }
 
 /// `GET /subjects/{subject}/versions/{version}`.
@@ -94,6 +103,7 @@ pub async fn version(
         &subject,
         &version,
         q.flag("deleted"),
+        &q.render(),
     )?))
 }
 
@@ -105,7 +115,7 @@ pub async fn version_text(
 ) -> std::result::Result<RawText, ApiError> {
     let view = s
         .registry
-        .get_version(&subject, &version, q.flag("deleted"))?;
+        .get_version(&subject, &version, q.flag("deleted"), &q.format_only())?;
     Ok(RawText(view.schema))
 }
 
@@ -148,5 +158,18 @@ pub async fn by_metadata(
         &subject,
         &pairs,
         q.flag("deleted"),
+        &q.render(),
     )?))
+}
+
+/// `POST /subjects/{subject}/versions/{version}/tags`: a new version with
+/// schema tags added or removed.
+pub async fn modify_tags(
+    State(s): State<AppState>,
+    P((subject, version)): P<(String, String)>,
+    JsonBody(body): JsonBody,
+) -> Result<SchemaView> {
+    Ok(Reply(
+        s.registry.modify_tags(&subject, &version, body).await?,
+    ))
 }

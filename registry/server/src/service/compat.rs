@@ -4,11 +4,39 @@ use std::sync::{PoisonError, RwLock};
 
 use evreg_core::{CompatibilityLevel, Incompatibility, ParsedSchema, SchemaReference};
 use serde::Serialize;
+use serde_json::Value;
 
 use super::{Error, RegisterSchema, Registry, VersionSpec, run_deep};
 use crate::state::State;
 use crate::store::VersionRow;
 use crate::subject::QualifiedSubject;
+
+/// The value of metadata property `group` in a metadata object, if any.
+fn group_value<'a>(metadata: Option<&'a Value>, group: &str) -> Option<&'a str> {
+    metadata?.get("properties")?.get(group)?.as_str()
+}
+
+/// With a `compatibilityGroup` configured, only the versions whose metadata
+/// property of that name has the new schema's value (absent matching absent)
+/// take part in its compatibility check.
+pub(super) fn same_group(
+    st: &State,
+    context: &str,
+    rows: Vec<VersionRow>,
+    group: Option<&str>,
+    metadata: Option<&Value>,
+) -> Vec<VersionRow> {
+    let Some(group) = group else {
+        return rows;
+    };
+    let wanted = group_value(metadata, group);
+    rows.into_iter()
+        .filter(|v| {
+            st.schema(context, v.schema_id)
+                .is_some_and(|e| group_value(e.metadata.as_ref(), group) == wanted)
+        })
+        .collect()
+}
 
 /// The answer of a compatibility test.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -140,7 +168,17 @@ impl Registry {
             let st = self.read();
             let live = st.live_versions(&subject);
             match spec {
-                None => live,
+                // As registration would check.
+                None => {
+                    let group = st.effective_config(&subject).compatibility_group;
+                    same_group(
+                        &st,
+                        &subject.context,
+                        live,
+                        group.as_deref(),
+                        req.metadata.as_ref(),
+                    )
+                }
                 Some(spec) => {
                     if live.is_empty() {
                         if spec == VersionSpec::Latest {

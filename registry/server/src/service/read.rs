@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{Error, Registry, SchemaView};
+use super::{Error, Registry, Render, SchemaView};
 use crate::store::VersionRow;
 use crate::subject::{DEFAULT_CONTEXT, QualifiedSubject};
 
@@ -53,6 +53,34 @@ impl Page {
             None => it.collect(),
         }
     }
+}
+
+/// The filters of `GET /schemas`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SchemaListQuery<'a> {
+    /// `subjectPrefix`.
+    pub prefix: Option<&'a str>,
+    /// `deleted`: include soft-deleted versions.
+    pub deleted: bool,
+    /// `latestOnly`: one version per subject.
+    pub latest_only: bool,
+    /// `aliases`: also list subjects configured as aliases of others.
+    pub aliases: bool,
+    /// `ruleType`: only schemas whose rule set has a rule of this type.
+    pub rule_type: Option<&'a str>,
+}
+
+/// Whether a rule set holds a rule of `rule_type` (any case) in any list.
+fn has_rule_type(rule_set: Option<&serde_json::Value>, rule_type: &str) -> bool {
+    let Some(rs) = rule_set else {
+        return false;
+    };
+    ["migrationRules", "domainRules", "encodingRules"]
+        .iter()
+        .filter_map(|list| rs.get(list)?.as_array())
+        .flatten()
+        .filter_map(|rule| rule.get("type")?.as_str())
+        .any(|t| t.eq_ignore_ascii_case(rule_type))
 }
 
 /// One entry of `GET /schemas/ids/{id}/versions`.
@@ -173,7 +201,7 @@ impl Registry {
     }
 
     /// Finds a subject-version; soft-deleted ones only with `deleted`.
-    fn find_version(
+    pub(super) fn find_version(
         &self,
         subject: &QualifiedSubject,
         raw_version: &str,
@@ -204,6 +232,7 @@ impl Registry {
         subject: &str,
         version: &str,
         deleted: bool,
+        render: &Render,
     ) -> Result<SchemaView, Error> {
         let subject = QualifiedSubject::parse_subject(subject)?;
         let row = self.find_version(&subject, version, deleted)?;
@@ -211,7 +240,30 @@ impl Registry {
         let entry = st.schema(&subject.context, row.schema_id).ok_or_else(|| {
             Error::Internal(format!("version {} points at missing schema", row.version))
         })?;
-        Ok(SchemaView::version(subject.to_string(), &row, entry))
+        let mut view = SchemaView::version(subject.to_string(), &row, entry);
+        render.apply(&st, entry, &mut view)?;
+        Ok(view)
+    }
+
+    /// Renders a view of a version of `subject` (from a lookup or a
+    /// registration) as `render` asks.
+    pub fn render_view(
+        &self,
+        subject: &str,
+        mut view: SchemaView,
+        render: &Render,
+    ) -> Result<SchemaView, Error> {
+        if render.is_default() {
+            return Ok(view);
+        }
+        let subject = QualifiedSubject::parse_subject(subject)?;
+        let st = self.read();
+        let entry = view
+            .id
+            .and_then(|id| st.schema(&subject.context, id))
+            .ok_or_else(|| Error::Internal(format!("no schema behind a view of {subject}")))?;
+        render.apply(&st, entry, &mut view)?;
+        Ok(view)
     }
 
     /// `GET /subjects/{subject}/versions/{version}/referencedby`.
@@ -243,6 +295,7 @@ impl Registry {
         id: i64,
         subject: Option<&str>,
         fetch_max_id: bool,
+        render: &Render,
     ) -> Result<SchemaView, Error> {
         let context = Self::context_of(subject)?;
         let st = self.read();
@@ -253,6 +306,7 @@ impl Registry {
         if fetch_max_id {
             view.max_id = st.contexts.get(&context).map(|c| c.max_id);
         }
+        render.apply(&st, entry, &mut view)?;
         Ok(view)
     }
 
@@ -303,63 +357,102 @@ impl Registry {
     }
 
     /// `GET /schemas`.
-    pub fn list_schemas(
-        &self,
-        prefix: Option<&str>,
-        deleted: bool,
-        latest_only: bool,
-        page: Page,
-    ) -> Vec<SchemaView> {
-        let filter = PrefixFilter::new(prefix);
+    pub fn list_schemas(&self, q: &SchemaListQuery<'_>, page: Page) -> Vec<SchemaView> {
+        let filter = PrefixFilter::new(q.prefix);
         let st = self.read();
+        let rule_type_ok = |e: &crate::state::SchemaEntry| {
+            q.rule_type
+                .is_none_or(|t| has_rule_type(e.rule_set.as_ref(), t))
+        };
         let mut out = Vec::new();
-        for (ctx_name, ctx) in &st.contexts {
-            for (name, versions) in &ctx.subjects {
-                if !filter.accepts(ctx_name, name) {
-                    continue;
-                }
-                let visible: Vec<&VersionRow> =
-                    versions.iter().filter(|v| deleted || !v.deleted).collect();
-                let chosen = if latest_only {
+        let mut push =
+            |shown: String, ctx: &crate::state::ContextState, versions: &[VersionRow]| {
+                let visible: Vec<&VersionRow> = versions
+                    .iter()
+                    .filter(|v| q.deleted || !v.deleted)
+                    .collect();
+                let chosen = if q.latest_only {
                     visible.last().copied().into_iter().collect()
                 } else {
                     visible
                 };
                 for v in chosen {
-                    if let Some(e) = ctx.schemas.get(&v.schema_id) {
-                        out.push(SchemaView::version(subject_name(ctx_name, name), v, e));
+                    if let Some(e) = ctx.schemas.get(&v.schema_id).filter(|e| rule_type_ok(e)) {
+                        out.push(SchemaView::version(shown.clone(), v, e));
                     }
+                }
+            };
+        for (ctx_name, ctx) in &st.contexts {
+            for (name, versions) in &ctx.subjects {
+                if filter.accepts(ctx_name, name) {
+                    push(subject_name(ctx_name, name), ctx, versions);
+                }
+            }
+        }
+        if q.aliases {
+            // A subject whose config names an `alias` lists the aliased
+            // subject's schemas under its own name.
+            let mut aliases: Vec<(&QualifiedSubject, QualifiedSubject)> = st
+                .configs
+                .iter()
+                .filter(|(scope, _)| !scope.name.is_empty())
+                .filter(|(scope, _)| filter.accepts(&scope.context, &scope.name))
+                .filter_map(|(scope, doc)| {
+                    let target = doc.get("alias")?.as_str()?;
+                    Some((scope, scope.context_scope().relative(target).ok()?))
+                })
+                .collect();
+            aliases.sort_by_key(|(alias, _)| alias.to_string());
+            for (alias, target) in aliases {
+                if let Some(ctx) = st.contexts.get(&target.context)
+                    && let Some(versions) = ctx.subjects.get(&target.name)
+                {
+                    push(alias.to_string(), ctx, versions);
                 }
             }
         }
         page.apply(out)
     }
 
-    /// `GET /schemas/guids/{guid}`.
-    pub fn schema_by_guid(&self, guid: &str) -> Result<SchemaView, Error> {
+    /// The schemas holding `guid`, as `(context, id)`, default context first.
+    fn guid_entries(&self, guid: &str) -> Result<Vec<(String, i64)>, Error> {
         let st = self.read();
-        st.contexts
-            .values()
-            .flat_map(|c| c.schemas.values())
-            .find(|e| e.guid.eq_ignore_ascii_case(guid))
-            .map(|e| SchemaView::content(e))
-            .ok_or_else(|| self.miss(Error::SchemaNotFound(format!("Schema {guid} not found"))))
+        let mut out: Vec<(String, i64)> = st
+            .guids
+            .get(&guid.to_ascii_lowercase())
+            .into_iter()
+            .flatten()
+            // The index is not pruned when a whole context goes; check.
+            .filter(|(ctx, id)| st.schema(ctx, *id).is_some())
+            .cloned()
+            .collect();
+        out.sort_by_key(|(ctx, id)| (ctx != DEFAULT_CONTEXT, ctx.clone(), *id));
+        if out.is_empty() {
+            return Err(self.miss(Error::SchemaNotFound(format!("Schema {guid} not found"))));
+        }
+        Ok(out)
+    }
+
+    /// `GET /schemas/guids/{guid}`: the content (the same under every id).
+    pub fn schema_by_guid(&self, guid: &str, render: &Render) -> Result<SchemaView, Error> {
+        let (context, id) = self
+            .guid_entries(guid)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::SchemaNotFound(format!("Schema {guid} not found")))?;
+        let st = self.read();
+        let entry = st
+            .schema(&context, id)
+            .ok_or_else(|| Error::SchemaNotFound(format!("Schema {guid} not found")))?;
+        let mut view = SchemaView::content(entry);
+        view.guid = Some(entry.guid.clone());
+        render.apply(&st, entry, &mut view)?;
+        Ok(view)
     }
 
     /// `GET /schemas/guids/{guid}/ids`: `(context, id)` pairs.
     pub fn guid_ids(&self, guid: &str) -> Result<Vec<(String, i64)>, Error> {
-        let st = self.read();
-        let out: Vec<(String, i64)> = st
-            .contexts
-            .iter()
-            .flat_map(|(name, c)| c.schemas.values().map(move |e| (name, e)))
-            .filter(|(_, e)| e.guid.eq_ignore_ascii_case(guid))
-            .map(|(name, e)| (name.clone(), e.id))
-            .collect();
-        if out.is_empty() {
-            return Err(Error::SchemaNotFound(format!("Schema {guid} not found")));
-        }
-        Ok(out)
+        self.guid_entries(guid)
     }
 
     /// `GET /subjects/{subject}/metadata`: the latest version whose metadata
@@ -369,6 +462,7 @@ impl Registry {
         subject: &str,
         pairs: &[(String, String)],
         deleted: bool,
+        render: &Render,
     ) -> Result<SchemaView, Error> {
         let subject = QualifiedSubject::parse_subject(subject)?;
         let st = self.read();
@@ -376,7 +470,7 @@ impl Registry {
         if !versions.iter().any(|v| deleted || !v.deleted) {
             return Err(Error::SubjectNotFound(subject.to_string()));
         }
-        versions
+        let (row, entry) = versions
             .iter()
             .rev()
             .filter(|v| deleted || !v.deleted)
@@ -386,9 +480,12 @@ impl Registry {
                 pairs
                     .iter()
                     .all(|(k, val)| props.get(k).and_then(|p| p.as_str()) == Some(val.as_str()))
-                    .then(|| SchemaView::version(subject.to_string(), v, e))
+                    .then_some((v, e))
             })
-            .ok_or_else(|| Error::SchemaNotFound("Schema not found".into()))
+            .ok_or_else(|| Error::SchemaNotFound("Schema not found".into()))?;
+        let mut view = SchemaView::version(subject.to_string(), row, entry);
+        render.apply(&st, entry, &mut view)?;
+        Ok(view)
     }
 }
 

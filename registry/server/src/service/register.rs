@@ -47,10 +47,11 @@ impl Registry {
     pub async fn register(
         &self,
         subject: &str,
-        req: RegisterSchema,
+        mut req: RegisterSchema,
         opts: RegisterOptions,
     ) -> Result<SchemaView, Error> {
         let subject = QualifiedSubject::parse_subject(subject)?;
+        self.apply_request_tags(&subject, &mut req)?;
         let (mode, config) = {
             let st = self.read();
             (st.effective_mode(&subject), st.effective_config(&subject))
@@ -58,7 +59,8 @@ impl Registry {
         let import = mode_gate(&subject, mode, &req)?;
         let normalize = opts.normalize || config.normalize;
         let parsed = self.parse(&subject.context, &req).await?;
-        let content = content_of(&parsed, &req, normalize)?;
+        let mut content = content_of(&parsed, &req, normalize)?;
+        content.guid = crate::store::guid_of(&content.content_key);
 
         let _writer = self.local_writer().await;
         let ticket = self.follow.ticket();
@@ -81,7 +83,16 @@ impl Registry {
             if import || opts.force || self.is_live_content(&subject, &new.content.content_key) {
                 None
             } else {
-                let live = self.read().live_versions(&subject);
+                let live = {
+                    let st = self.read();
+                    compat::same_group(
+                        &st,
+                        &subject.context,
+                        st.live_versions(&subject),
+                        config.compatibility_group.as_deref(),
+                        req.metadata.as_ref(),
+                    )
+                };
                 let result = self
                     .check_compat(&subject, &parsed, config.level, live.clone())
                     .await?;
@@ -118,12 +129,15 @@ impl Registry {
                     .unwrap_or_else(PoisonError::into_inner);
                 return Err(e.unwrap_or_else(|| Error::Internal("registration aborted".into())));
             }
-            RegisterOutcome::Inserted { id, version, .. } => {
+            RegisterOutcome::Inserted {
+                id, version, ts, ..
+            } => {
                 self.settled(ticket, &subject).await;
                 VersionRow {
                     version,
                     schema_id: id,
                     deleted: false,
+                    ts,
                 }
             }
         };
@@ -210,6 +224,13 @@ impl Registry {
             )));
         }
         if !(import || c.force) {
+            let live = compat::same_group(
+                &self.read(),
+                &c.subject.context,
+                live,
+                config.compatibility_group.as_deref(),
+                c.req.metadata.as_ref(),
+            );
             let pre = c
                 .precheck
                 .lock()

@@ -23,6 +23,7 @@ const KNOWN: &[&str] = &[
     "deleted",
     "ts",
     "maxId",
+    "schemaTags",
 ];
 
 /// Confluent's RegisterSchemaRequest, validated.
@@ -44,6 +45,12 @@ pub struct RegisterSchema {
     pub version: Option<i32>,
     /// Fields not interpreted.
     pub extra: Map<String, Value>,
+    /// `schemaTagsToAdd`: tags to put in the schema text before registering.
+    pub tags_to_add: Vec<super::tags::SchemaTags>,
+    /// `schemaTagsToRemove`: tags to take out of it.
+    pub tags_to_remove: Vec<super::tags::SchemaTags>,
+    /// `propagateSchemaTags`: carry over the tags of the latest version.
+    pub propagate_tags: bool,
 }
 
 impl RegisterSchema {
@@ -81,7 +88,10 @@ impl RegisterSchema {
         let metadata = object_field(&mut map, "metadata")?;
         let rule_set = match map.remove("ruleSet") {
             None | Some(Value::Null) => None,
-            Some(v @ Value::Object(_)) => Some(v),
+            Some(v @ Value::Object(_)) => {
+                validate_rule_set(&v)?;
+                Some(v)
+            }
             Some(_) => return Err(Error::InvalidRuleSet("ruleSet must be an object".into())),
         };
         let id = int_field(&mut map, "id")?.filter(|id| *id > 0);
@@ -89,6 +99,21 @@ impl RegisterSchema {
             .map(|v| i32::try_from(v).map_err(|_| Error::InvalidVersion(v.to_string())))
             .transpose()?
             .filter(|v| *v != 0);
+        let tags = |map: &mut Map<String, Value>, field: &str| match map.remove(field) {
+            None | Some(Value::Null) => Ok(Vec::new()),
+            Some(v) => serde_json::from_value(v).map_err(|e| {
+                Error::MalformedRequest(format!(
+                    "field '{field}' must be an array of {{schemaEntity, tags}}: {e}"
+                ))
+            }),
+        };
+        let tags_to_add = tags(&mut map, "schemaTagsToAdd")?;
+        let tags_to_remove = tags(&mut map, "schemaTagsToRemove")?;
+        let propagate_tags = match map.remove("propagateSchemaTags") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => b,
+            Some(_) => return Err(wrong_type("propagateSchemaTags", "a boolean")),
+        };
         map.retain(|k, _| !KNOWN.contains(&k.as_str()));
         Ok(RegisterSchema {
             schema,
@@ -99,8 +124,77 @@ impl RegisterSchema {
             id,
             version,
             extra: map,
+            tags_to_add,
+            tags_to_remove,
+            propagate_tags,
         })
     }
+}
+
+/// Rule modes a migration rule may have; the others are for domain and
+/// encoding rules.
+const MIGRATION_MODES: [&str; 3] = ["UPGRADE", "DOWNGRADE", "UPDOWN"];
+const DATA_MODES: [&str; 3] = ["WRITE", "READ", "WRITEREAD"];
+
+/// Checks a rule set's shape as Confluent's clients read it: each rule list an
+/// array of rules, each rule with a non-empty `name` unique in its list, and
+/// `type`, `kind` and `mode` (when given) of the right kind, the mode fitting
+/// its list. Other fields are kept as sent: clients add fields over time.
+pub fn validate_rule_set(rule_set: &Value) -> Result<(), Error> {
+    let bad = |m: String| Err(Error::InvalidRuleSet(format!("Invalid rule set: {m}")));
+    let Value::Object(map) = rule_set else {
+        return bad("ruleSet must be an object".into());
+    };
+    for list in ["migrationRules", "domainRules", "encodingRules"] {
+        let mut names = std::collections::HashSet::new();
+        let rules = match map.get(list) {
+            None | Some(Value::Null) => continue,
+            Some(Value::Array(rules)) => rules,
+            Some(_) => return bad(format!("'{list}' must be an array of rules")),
+        };
+        for (i, rule) in rules.iter().enumerate() {
+            let at = format!("{list}[{i}]");
+            let Value::Object(rule) = rule else {
+                return bad(format!("{at} must be an object"));
+            };
+            let name = match rule.get("name") {
+                Some(Value::String(n)) if !n.trim().is_empty() => n,
+                _ => return bad(format!("{at} needs a non-empty string 'name'")),
+            };
+            if !names.insert(name.clone()) {
+                return bad(format!("duplicate rule name '{name}' in {list}"));
+            }
+            match rule.get("type") {
+                None | Some(Value::Null | Value::String(_)) => {}
+                Some(_) => return bad(format!("rule '{name}' has a 'type' that is not a string")),
+            }
+            match rule.get("kind") {
+                None | Some(Value::Null) => {}
+                Some(Value::String(k)) if matches!(k.as_str(), "TRANSFORM" | "CONDITION") => {}
+                Some(k) => {
+                    return bad(format!(
+                        "rule '{name}' has kind {k}; expected TRANSFORM or CONDITION"
+                    ));
+                }
+            }
+            let allowed: &[&str] = if list == "migrationRules" {
+                &MIGRATION_MODES
+            } else {
+                &DATA_MODES
+            };
+            match rule.get("mode") {
+                None | Some(Value::Null) => {}
+                Some(Value::String(m)) if allowed.contains(&m.as_str()) => {}
+                Some(m) => {
+                    return bad(format!(
+                        "rule '{name}' in {list} has mode {m}; expected one of {}",
+                        allowed.join(", ")
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 fn wrong_type(field: &str, expected: &str) -> Error {
@@ -157,9 +251,15 @@ pub struct SchemaView {
     pub rule_set: Option<Value>,
     /// The schema text.
     pub schema: String,
+    /// When the version was registered, in unix milliseconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ts: Option<i64>,
     /// Present (true) only for soft-deleted versions.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deleted: Option<bool>,
+    /// Tagged entities (`findTags`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub schema_tags: Vec<super::tags::SchemaTags>,
     /// The highest id in the context (`fetchMaxId=true`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_id: Option<i64>,
@@ -189,6 +289,7 @@ impl SchemaView {
             version: Some(row.version),
             id: Some(entry.id),
             guid: Some(entry.guid.clone()),
+            ts: Some(row.ts),
             deleted: row.deleted.then_some(true),
             ..SchemaView::content(entry)
         }
@@ -228,6 +329,29 @@ mod tests {
             bad(json!({"schema": "{}", "references": [{"name": 1}]})),
             Error::MalformedRequest(_)
         ));
+    }
+
+    #[test]
+    fn rule_sets_are_checked() {
+        let ok = json!({"domainRules": [{"name": "a", "type": "CEL", "kind": "CONDITION", "mode": "WRITE"}],
+                        "migrationRules": [{"name": "m", "type": "JSONATA", "mode": "UPGRADE"}],
+                        "enableAt": "ALL"});
+        assert!(validate_rule_set(&ok).is_ok());
+        for bad in [
+            json!({"domainRules": "x"}),
+            json!({"domainRules": [1]}),
+            json!({"domainRules": [{"type": "CEL"}]}),
+            json!({"domainRules": [{"name": "a", "type": 5}]}),
+            json!({"domainRules": [{"name": "a", "type": "CEL", "kind": "MAYBE"}]}),
+            json!({"domainRules": [{"name": "a", "type": "CEL", "mode": "UPGRADE"}]}),
+            json!({"migrationRules": [{"name": "a", "type": "CEL", "mode": "WRITE"}]}),
+            json!({"domainRules": [{"name": "a", "type": "CEL"}, {"name": "a", "type": "CEL"}]}),
+        ] {
+            assert!(
+                matches!(validate_rule_set(&bad), Err(Error::InvalidRuleSet(_))),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -127,6 +127,8 @@ pub struct SchemaContent {
     pub fingerprint: String,
     /// Hex dedup key: fingerprint plus metadata plus ruleSet.
     pub content_key: String,
+    /// The GUID (Confluent 8.x `guid`); [`guid_of`] the dedup key when new.
+    pub guid: String,
 }
 
 /// A stored schema: content plus its id in a context.
@@ -149,6 +151,8 @@ pub struct VersionRow {
     pub schema_id: i64,
     /// Soft-deleted.
     pub deleted: bool,
+    /// When the version was registered, in unix milliseconds (Confluent's `ts`).
+    pub ts: i64,
 }
 
 /// A [`VersionRow`] with its subject, as loaded at startup.
@@ -221,7 +225,7 @@ pub struct NewVersion {
     pub scopes: Vec<Scope>,
     /// The subject-versions the schema references: held shared and checked.
     pub references: Vec<RefTarget>,
-    /// Names this write in the change feed ([`Change::origin`]).
+    /// Names this write in the change feed ([`Notice::origin`]).
     pub ticket: u64,
 }
 
@@ -274,6 +278,8 @@ pub enum RegisterOutcome {
         new_schema: bool,
         /// Soft-deleted versions that were removed.
         tombstoned: Vec<i32>,
+        /// The registration time stored with the version (unix milliseconds).
+        ts: i64,
     },
     /// `decide` refused; nothing was written.
     Aborted,
@@ -327,6 +333,28 @@ pub fn lock_key(context: &str, subject: &str) -> i64 {
 pub fn content_lock_key(context: &str, content_key: &str) -> i64 {
     // Subject names cannot hold control characters, so this is no scope's key.
     lock_key(context, &format!("\u{1}content {content_key}"))
+}
+
+/// The GUID of a content: derived from its dedup key, so the same content gets
+/// the same GUID in every context and every registry, and formatted as a
+/// version-4 UUID so clients that parse GUIDs accept it. Stores keep it in a
+/// column (set when the schema row is written) so it never changes for a row.
+pub fn guid_of(content_key: &str) -> String {
+    let d = Sha256::digest(format!("evreg-guid:{content_key}").as_bytes());
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&d[..16]);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(36);
+    for (i, x) in b.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            out.push('-');
+        }
+        out.push(char::from(HEX[usize::from(x >> 4)]));
+        out.push(char::from(HEX[usize::from(x & 0x0f)]));
+    }
+    out
 }
 
 /// Which settings table.
@@ -488,6 +516,33 @@ pub trait StoreTx: Send {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn guid_is_a_stable_v4_uuid() {
+        let g = guid_of("abc");
+        assert_eq!(g, guid_of("abc"));
+        assert_ne!(g, guid_of("abd"));
+        assert_eq!(g.len(), 36);
+        assert_eq!(&g[14..15], "4");
+        assert!(matches!(&g[19..20], "8" | "9" | "a" | "b"));
+        // The layout stored GUIDs were written in: 8-4-4-4-12 lowercase hex of
+        // the first 16 digest bytes, version and variant bits set.
+        let d = Sha256::digest(b"evreg-guid:abc");
+        let mut b = [0u8; 16];
+        b.copy_from_slice(&d[..16]);
+        b[6] = (b[6] & 0x0f) | 0x40;
+        b[8] = (b[8] & 0x3f) | 0x80;
+        let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+        let expected = format!(
+            "{}-{}-{}-{}-{}",
+            &h[0..8],
+            &h[8..12],
+            &h[12..16],
+            &h[16..20],
+            &h[20..32]
+        );
+        assert_eq!(g, expected);
+    }
 
     #[test]
     fn lock_keys_are_ordered_and_exclusive_wins() {

@@ -29,16 +29,23 @@ mod tx;
 macro_rules! select_schemas {
     () => {
         "SELECT context, id, schema_type, schema, refs, metadata, rule_set, extra, \
-         fingerprint, content_key FROM schemas"
+         fingerprint, content_key, guid FROM schemas"
     };
 }
 
 /// The embedded migrations, in order. Append only.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "init",
-    include_str!("../../migrations/postgres/0001_init.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "init",
+        include_str!("../../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        2,
+        "schema_guid",
+        include_str!("../../migrations/postgres/0002_schema_guid.sql"),
+    ),
+];
 
 /// How often a registration is retried after losing a race it cannot win by
 /// waiting (deadlock, a concurrent delete of the schema it wanted to reuse).
@@ -125,6 +132,7 @@ impl PgStore {
             .acquire_timeout(settings.acquire_timeout)
             .connect_lazy_with(options.clone().options([("synchronous_commit", "off")]));
         migrator().run(&pool).await?;
+        fill_guids(&pool).await?;
         let schema: String = sqlx::query_scalar("SELECT current_schema()")
             .fetch_one(&pool)
             .await?;
@@ -168,7 +176,7 @@ impl PgStore {
             .map(schema_row)
             .collect::<Result<_, _>>()?;
         let versions = sqlx::query(
-            "SELECT context, subject, version, schema_id, deleted FROM versions \
+            "SELECT context, subject, version, schema_id, deleted, created_at FROM versions \
              ORDER BY context, subject, version",
         )
         .fetch_all(&mut *tx)
@@ -347,8 +355,9 @@ impl PgStore {
                 }
             }
         };
+        let now = now_millis();
         if new_schema {
-            insert_schema(&mut tx, &new.context, id, &new.content, now_millis()).await?;
+            insert_schema(&mut tx, &new.context, id, &new.content, now).await?;
         }
         if !tombstone.is_empty() {
             sqlx::query(
@@ -368,7 +377,7 @@ impl PgStore {
         .bind(&new.subject)
         .bind(version)
         .bind(id)
-        .bind(now_millis())
+        .bind(now)
         .execute(&mut *tx)
         .await?;
         let change = Change::Subject {
@@ -389,6 +398,7 @@ impl PgStore {
             version,
             new_schema,
             tombstoned: tombstone,
+            ts: now,
         }))
     }
 
@@ -474,7 +484,7 @@ impl Store for PgStore {
         Box::pin(async move {
             let mut conn = self.follow_pool.acquire().await?;
             let rows = sqlx::query(
-                "SELECT version, schema_id, deleted FROM versions \
+                "SELECT version, schema_id, deleted, created_at FROM versions \
                  WHERE context = $1 AND subject = $2 ORDER BY version",
             )
             .bind(context)
@@ -659,8 +669,8 @@ async fn subject_versions(
     subject: &str,
 ) -> Result<Vec<VersionRow>, sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT version, schema_id, deleted FROM versions WHERE context = $1 AND subject = $2 \
-         ORDER BY version",
+        "SELECT version, schema_id, deleted, created_at FROM versions \
+         WHERE context = $1 AND subject = $2 ORDER BY version",
     )
     .bind(context)
     .bind(subject)
@@ -694,7 +704,8 @@ async fn insert_schema(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO schemas (context, id, schema_type, schema, refs, metadata, rule_set, extra, \
-         fingerprint, content_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+         fingerprint, content_key, created_at, guid) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(context)
     .bind(id)
@@ -707,6 +718,7 @@ async fn insert_schema(
     .bind(&c.fingerprint)
     .bind(&c.content_key)
     .bind(now)
+    .bind(&c.guid)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -725,6 +737,7 @@ fn schema_row(r: &PgRow) -> Result<SchemaRow, sqlx::Error> {
             extra: r.try_get("extra")?,
             fingerprint: r.try_get("fingerprint")?,
             content_key: r.try_get("content_key")?,
+            guid: r.try_get::<Option<String>, _>("guid")?.unwrap_or_default(),
         },
     })
 }
@@ -734,6 +747,7 @@ fn version_row(r: &PgRow) -> Result<VersionRow, sqlx::Error> {
         version: r.try_get("version")?,
         schema_id: r.try_get("schema_id")?,
         deleted: r.try_get("deleted")?,
+        ts: r.try_get("created_at")?,
     })
 }
 
@@ -743,6 +757,40 @@ fn setting_row(r: &PgRow) -> Result<SettingRow, sqlx::Error> {
         subject: r.try_get("subject")?,
         value: r.try_get("value")?,
     })
+}
+
+/// Gives every schema row written before the guid column existed its GUID. Safe
+/// when several processes start at once: each row gets the one value it can have.
+async fn fill_guids(pool: &PgPool) -> Result<(), StoreError> {
+    let rows = sqlx::query("SELECT context, id, content_key FROM schemas WHERE guid IS NULL")
+        .fetch_all(pool)
+        .await?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut contexts = Vec::with_capacity(rows.len());
+    let mut ids = Vec::with_capacity(rows.len());
+    let mut guids = Vec::with_capacity(rows.len());
+    for r in &rows {
+        contexts.push(r.try_get::<String, _>("context")?);
+        ids.push(r.try_get::<i64, _>("id")?);
+        guids.push(super::guid_of(&r.try_get::<String, _>("content_key")?));
+    }
+    sqlx::query(
+        "UPDATE schemas s SET guid = u.guid \
+         FROM unnest($1::text[], $2::bigint[], $3::text[]) AS u(context, id, guid) \
+         WHERE s.context = u.context AND s.id = u.id AND s.guid IS NULL",
+    )
+    .bind(&contexts)
+    .bind(&ids)
+    .bind(&guids)
+    .execute(pool)
+    .await?;
+    tracing::info!(
+        rows = rows.len(),
+        "stored GUIDs for schemas registered before 0002"
+    );
+    Ok(())
 }
 
 fn now_millis() -> i64 {

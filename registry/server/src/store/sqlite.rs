@@ -20,11 +20,18 @@ use super::{
 };
 
 /// The embedded migrations, in order. Append only.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "init",
-    include_str!("../../migrations/sqlite/0001_init.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "init",
+        include_str!("../../migrations/sqlite/0001_init.sql"),
+    ),
+    (
+        2,
+        "schema_guid",
+        include_str!("../../migrations/sqlite/0002_schema_guid.sql"),
+    ),
+];
 
 /// A [`Store`] in a SQLite database file.
 #[derive(Debug, Clone)]
@@ -67,6 +74,7 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         migrator().run(&pool).await?;
+        fill_guids(&pool).await?;
         Ok(SqliteStore { pool })
     }
 
@@ -80,7 +88,7 @@ impl SqliteStore {
             .collect::<Result<_, sqlx::Error>>()?;
         let schemas = sqlx::query(
             "SELECT context, id, schema_type, schema, refs, metadata, rule_set, extra, \
-             fingerprint, content_key FROM schemas ORDER BY context, id",
+             fingerprint, content_key, guid FROM schemas ORDER BY context, id",
         )
         .fetch_all(&mut *conn)
         .await?
@@ -88,7 +96,7 @@ impl SqliteStore {
         .map(schema_row)
         .collect::<Result<_, _>>()?;
         let versions = sqlx::query(
-            "SELECT context, subject, version, schema_id, deleted FROM versions \
+            "SELECT context, subject, version, schema_id, deleted, created_at FROM versions \
              ORDER BY context, subject, version",
         )
         .fetch_all(&mut *conn)
@@ -250,6 +258,7 @@ impl SqliteStore {
             version,
             new_schema,
             tombstoned: tombstone,
+            ts: now,
         })
     }
 }
@@ -530,8 +539,8 @@ async fn subject_versions(
     subject: &str,
 ) -> Result<Vec<VersionRow>, StoreError> {
     let rows = sqlx::query(
-        "SELECT version, schema_id, deleted FROM versions WHERE context = ? AND subject = ? \
-         ORDER BY version",
+        "SELECT version, schema_id, deleted, created_at FROM versions \
+         WHERE context = ? AND subject = ? ORDER BY version",
     )
     .bind(context)
     .bind(subject)
@@ -572,7 +581,7 @@ async fn load_schemas(
     for id in sorted {
         let row = sqlx::query(
             "SELECT context, id, schema_type, schema, refs, metadata, rule_set, extra, \
-             fingerprint, content_key FROM schemas WHERE context = ? AND id = ?",
+             fingerprint, content_key, guid FROM schemas WHERE context = ? AND id = ?",
         )
         .bind(context)
         .bind(id)
@@ -594,7 +603,7 @@ async fn insert_schema(
 ) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO schemas (context, id, schema_type, schema, refs, metadata, rule_set, extra, \
-         fingerprint, content_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         fingerprint, content_key, created_at, guid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(context)
     .bind(id)
@@ -607,6 +616,7 @@ async fn insert_schema(
     .bind(&c.fingerprint)
     .bind(&c.content_key)
     .bind(now)
+    .bind(&c.guid)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -625,6 +635,7 @@ fn schema_row(r: &SqliteRow) -> Result<SchemaRow, sqlx::Error> {
             extra: r.try_get("extra")?,
             fingerprint: r.try_get("fingerprint")?,
             content_key: r.try_get("content_key")?,
+            guid: r.try_get::<Option<String>, _>("guid")?.unwrap_or_default(),
         },
     })
 }
@@ -634,7 +645,38 @@ fn version_row(r: &SqliteRow) -> Result<VersionRow, sqlx::Error> {
         version: r.try_get("version")?,
         schema_id: r.try_get("schema_id")?,
         deleted: r.try_get("deleted")?,
+        ts: r.try_get("created_at")?,
     })
+}
+
+/// Gives every schema row written before the guid column existed its GUID, in
+/// one transaction (a no-op once done).
+async fn fill_guids(pool: &SqlitePool) -> Result<(), StoreError> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let rows = sqlx::query("SELECT context, id, content_key FROM schemas WHERE guid IS NULL")
+        .fetch_all(&mut *tx)
+        .await?;
+    for r in &rows {
+        let (context, id, key): (String, i64, String) = (
+            r.try_get("context")?,
+            r.try_get("id")?,
+            r.try_get("content_key")?,
+        );
+        sqlx::query("UPDATE schemas SET guid = ? WHERE context = ? AND id = ?")
+            .bind(super::guid_of(&key))
+            .bind(&context)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    if !rows.is_empty() {
+        tracing::info!(
+            rows = rows.len(),
+            "stored GUIDs for schemas registered before 0002"
+        );
+    }
+    Ok(())
 }
 
 fn now_millis() -> i64 {

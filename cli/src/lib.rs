@@ -4,17 +4,30 @@
 //! evgen generate schemas/ --out src/events.rs
 //! evgen generate order.avsc --root-name Order
 //! evgen generate --registry http://localhost:8081 --subject order-events-shop.order.OrderCreated
+//! evgen check --catalog schemas --against git:origin/main
+//! evgen check --catalog schemas --registry http://localhost:8081 --format github
+//! evgen push --catalog schemas --registry http://localhost:8081 --dry-run
+//! evgen pull --registry http://localhost:8081 --out pulled/
+//! evgen topics --catalog schemas --bootstrap localhost:9092 --amqp amqp://localhost:5672/%2f
 //! ```
 //!
 //! Exit codes, as ripgrep's: **0** success; **1** findings (`--check` found the
-//! output stale); **2** an error (unreadable or invalid schema, registry
+//! output stale, `check` found a change the level refuses or a lint problem,
+//! `push` was refused); **2** an error (unreadable or invalid schema, registry
 //! unreachable, …), printed with its full context chain. A closed pipe on stdout
 //! counts as success.
 
 use clap::{Parser, Subcommand};
 
+pub mod catalogue;
+pub mod check;
+pub mod findings;
 pub mod generate;
+pub mod pull;
+pub mod push;
 pub mod registry;
+pub mod rest;
+pub mod topics;
 
 /// Generate Rust types from Avro schemas, catalogue folders or a schema registry.
 #[derive(Debug, Parser)]
@@ -23,7 +36,8 @@ pub mod registry;
     version,
     about,
     long_about = None,
-    after_help = "Exit codes: 0 success, 1 findings (--check found the output stale), 2 error."
+    after_help = "Exit codes: 0 success, 1 findings (generate --check found the output stale, \
+                  check found a refused change or a lint problem, push was refused), 2 error."
 )]
 pub struct Cli {
     /// What to do.
@@ -36,6 +50,14 @@ pub struct Cli {
 pub enum Command {
     /// Generate Rust types.
     Generate(generate::Args),
+    /// Check the catalogue against a baseline (git revision, folder or registry) and lint it.
+    Check(check::Args),
+    /// Register the catalogue in a schema registry.
+    Push(push::Args),
+    /// Write a registry's subjects into a catalogue folder.
+    Pull(pull::Args),
+    /// Create or check the catalogue's Kafka topics and RabbitMQ exchanges and queues.
+    Topics(topics::Args),
 }
 
 /// How a run ended, as an exit code.
@@ -63,6 +85,10 @@ impl From<Status> for std::process::ExitCode {
 pub fn run(cli: &Cli) -> anyhow::Result<Status> {
     match &cli.command {
         Command::Generate(args) => generate::run(args),
+        Command::Check(args) => check::run(args),
+        Command::Push(args) => push::run(args),
+        Command::Pull(args) => pull::run(args),
+        Command::Topics(args) => topics::run(args),
     }
 }
 

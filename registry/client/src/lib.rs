@@ -2,8 +2,10 @@
 //!
 //! Today this is the runtime of generated code:
 //!
-//! - [`EventMeta`] and [`TopicEvents`], implemented by generated event types and
-//!   topic enums (and later by `#[derive(Event)]`);
+//! - [`EventMeta`] and [`TopicEvents`]: `#[derive(Event)]` implements
+//!   `EventMeta` on hand-written and evgen-generated event types alike, checking
+//!   each against its Avro or JSON schema at compile time; evgen implements
+//!   `TopicEvents` on its topic enums;
 //! - [`avro`]: codecs that map Avro's logical types to proper Rust types
 //!   (`uuid::Uuid`, `BigDecimal`, `chrono` dates and times) and the
 //!   [`avro::to_datum`] / [`avro::from_datum`] helpers;
@@ -33,9 +35,15 @@
 //! ```
 
 pub mod avro;
+#[cfg(any(feature = "kafka", feature = "rabbitmq"))]
+pub mod bus;
 pub mod codec;
 mod envelope;
 mod event;
+#[cfg(feature = "kafka")]
+pub mod kafka;
+#[cfg(feature = "rabbitmq")]
+pub mod rabbit;
 pub mod registry;
 pub mod serdes;
 pub mod validate;
@@ -47,7 +55,7 @@ pub use event::{EventMeta, SchemaName, TopicEvents};
 pub use evreg_macros::Event;
 pub use registry::{RegistryClient, RegistryError};
 pub use serdes::{Deserializer, SerdeError, Serializer};
-pub use validate::ValidationError;
+pub use validate::{Email, Uri, ValidationError};
 
 pub use apache_avro;
 pub use bigdecimal;

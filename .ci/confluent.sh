@@ -42,12 +42,13 @@ if [[ ! -f $stamp || "$(cat "$stamp")" != "${pins[*]}" ]]; then
   echo "${pins[*]}" >"$stamp"
 fi
 
-# The debug build: the README's test command has just built it, and these tests
-# judge the contract, not speed (benchmarks use a release build).
-cargo build -p evreg-server --locked
+# Debug builds of evreg and of evreg-client's `wire` example (the Rust side of
+# tests/confluent/test_wire_compat.py): these tests judge the contract, not speed.
+# `cargo test --no-run` builds both with exactly the features of the README's test
+# command, so right after it (as in .ci/run) nothing is rebuilt; a narrower
+# `cargo build -p ...` would unify features differently and recompile dependencies.
+cargo test --workspace --locked --no-run --quiet
 bin=${CARGO_TARGET_DIR:-target}/debug/evreg
-# evreg-client's side of the wire-compatibility test (tests/confluent/test_wire_compat.py).
-cargo build -p evreg-client --example wire --locked
 wire_bin=${CARGO_TARGET_DIR:-target}/debug/examples/wire
 [[ $wire_bin == /* ]] || wire_bin=$PWD/$wire_bin
 export EVREG_WIRE_BIN=$wire_bin

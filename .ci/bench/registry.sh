@@ -12,7 +12,8 @@ conns=${CONNS:-64}
 threads=${THREADS:-2}
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 2; }
 cargo build --release --locked -p evreg-server --bin evreg --example fixed_body >&2
-bin=target/release/evreg
+# EVREG_BIN compares another build (e.g. an older commit's) against the same baseline.
+bin=${EVREG_BIN:-target/release/evreg}
 work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }

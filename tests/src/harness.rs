@@ -72,6 +72,16 @@ pub fn roundtrip<T: Serialize + DeserializeOwned>(
         }
         let again = evreg_client::avro::to_datum(schema, &typed)
             .map_err(|e| format!("re-encoding the generated type: {e}; value {decoded:?}"))?;
+        // Reading straight from the bytes (the deserializer's path) gives the same value.
+        let direct: T = evreg_client::avro::from_datum(schema, &bytes)
+            .map_err(|e| format!("decoding from bytes: {e}; value {decoded:?}"))?;
+        let direct_again = evreg_client::avro::to_datum(schema, &direct)
+            .map_err(|e| format!("re-encoding the directly read value: {e}"))?;
+        if decode(schema, &direct_again)? != decode(schema, &again)? {
+            return Err(format!(
+                "reading from bytes and reading through a Value disagree for {decoded:?}"
+            ));
+        }
         if again == bytes {
             out.byte_identical += 1;
         } else {

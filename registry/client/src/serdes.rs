@@ -297,7 +297,9 @@ impl Serializer {
 /// A writer schema fetched by id.
 #[derive(Debug)]
 enum Writer {
-    Avro(Schema),
+    /// With the schema compiled for reading its data straight into a type
+    /// whose schema is the same (`None`: only the general path reads it).
+    Avro(Box<Schema>, Option<crate::avro::Plan>),
     Json,
 }
 
@@ -353,7 +355,14 @@ impl Deserializer {
         };
         let writer = self.writer(id).await?;
         match (&*writer, self.reader::<T>(id, &writer)?) {
-            (Writer::Avro(writer), ReadAs::Avro(reader)) => {
+            (Writer::Avro(writer, plan), ReadAs::Avro(reader)) => {
+                if let (None, Some(plan)) = (&reader, plan) {
+                    // On failure the general path reads it again: its errors
+                    // are the ones reported (the datum is bad either way).
+                    if let Ok(event) = plan.decode(&mut { payload }) {
+                        return Ok(event);
+                    }
+                }
                 let value = apache_avro::from_avro_datum(writer, &mut payload, reader.as_deref())
                     .map_err(|e| failed(&e))?;
                 crate::avro::from_owned(value).map_err(|e| failed(&e))
@@ -367,7 +376,7 @@ impl Deserializer {
             (writer, _) => Err(failed(&format_args!(
                 "the writer's schema is {} and the reader's is {}",
                 match writer {
-                    Writer::Avro(_) => "AVRO",
+                    Writer::Avro(..) => "AVRO",
                     Writer::Json => "JSON",
                 },
                 T::SCHEMA_TYPE
@@ -385,9 +394,9 @@ impl Deserializer {
             return Ok(hit);
         }
         let read_as = match (parse_own::<T>()?, writer) {
-            (Own::Avro(own), Writer::Avro(w)) => ReadAs::Avro(
+            (Own::Avro(own), Writer::Avro(w, _)) => ReadAs::Avro(
                 Some(own)
-                    .filter(|r| r.schema() != w)
+                    .filter(|r| r.schema() != &**w)
                     .map(|r| Arc::new(r.schema().clone())),
             ),
             (Own::Avro(_), Writer::Json) => ReadAs::Avro(None),
@@ -422,10 +431,12 @@ impl Deserializer {
             } else {
                 Schema::parse_str_with_list(&found.schema, &deps).map(|(s, _)| s)
             };
-            Writer::Avro(parsed.map_err(|e| SerdeError::Schema {
+            let parsed = parsed.map_err(|e| SerdeError::Schema {
                 what: format!("schema id {id}"),
                 message: e.to_string(),
-            })?)
+            })?;
+            let plan = crate::avro::decode_plan(&parsed);
+            Writer::Avro(Box::new(parsed), plan)
         };
         let writer = Arc::new(writer);
         write(&self.writers, id, writer.clone());

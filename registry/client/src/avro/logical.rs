@@ -404,7 +404,7 @@ time_codec!(
     from_text: |s| NaiveDateTime::from_str(&s),
 );
 
-fn push_varint(out: &mut Vec<u8>, n: i64) {
+pub(super) fn push_varint(out: &mut Vec<u8>, n: i64) {
     // Avro longs: zigzag, then base-128 little-endian groups.
     let mut z = ((n << 1) ^ (n >> 63)) as u64;
     loop {

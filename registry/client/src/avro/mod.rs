@@ -14,6 +14,8 @@
 //! branches by the value rather than by serde's guess; use them.
 
 mod conform;
+mod decode;
+mod encode;
 mod logical;
 
 use std::fmt;
@@ -24,6 +26,9 @@ use serde::de::{self, DeserializeOwned, MapAccess, Visitor};
 use serde::ser::SerializeStruct;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+pub use decode::DecodeError;
+pub use encode::EncodeError;
+pub(crate) use encode::Plan;
 pub use logical::{
     BigDecimalBytes, Bytes, Date, Decimal, DecimalFixed, DecimalString, Fixed,
     LocalTimestampMicros, LocalTimestampMillis, LocalTimestampNanos, TimeMicros, TimeMillis,
@@ -142,15 +147,22 @@ pub(crate) fn from_owned<T: DeserializeOwned>(mut value: Value) -> Result<T, apa
 
 /// Encodes `value` as an Avro datum of `schema` (no header, no schema id).
 ///
-/// `to_value`, then a pass that sets every union branch and decimal explicitly (see
-/// `conform.rs`: apache-avro's own `resolve` refuses minimal decimal encodings and
-/// can pick the wrong record of a union), then `to_avro_datum`.
+/// Straight from serde to bytes for schemas where the serde calls name every
+/// union branch (see `encode.rs`); otherwise `to_value`, then a pass that sets
+/// every union branch and decimal explicitly (see `conform.rs`: apache-avro's own
+/// `resolve` refuses minimal decimal encodings and can pick the wrong record of a
+/// union), then `to_avro_datum`. Both write the same bytes.
 pub fn to_datum<T: Serialize + ?Sized>(
     schema: &Schema,
     value: &T,
 ) -> Result<Vec<u8>, apache_avro::Error> {
-    let value = to_value(schema, value)?;
-    apache_avro::to_avro_datum(schema, value)
+    let mut out = Vec::new();
+    Prepared::new(schema.clone())?
+        .encode(value, &mut out)
+        .map_err(|e| {
+            apache_avro::Error::new(apache_avro::error::Details::SerializeValue(e.to_string()))
+        })?;
+    Ok(out)
 }
 
 /// `apache_avro::to_value` conformed to `schema`, ready for `to_avro_datum` or a writer.
@@ -163,23 +175,25 @@ pub fn to_value<T: Serialize + ?Sized>(
     Ok(conform::conform(value, schema, resolved.get_names()))
 }
 
-/// A schema prepared once for encoding many values: its named types are
-/// looked up here rather than per value, and each datum is validated and
-/// encoded in one pass over the names (what the serializer's hot path runs).
+/// A schema prepared once for encoding many values: compiled for the direct
+/// serde-to-bytes encoder when its unions allow, else with its named types
+/// looked up once for the general path.
 pub(crate) struct Prepared {
     schema: Schema,
     names: std::collections::HashMap<apache_avro::schema::Name, Schema>,
+    plan: Option<encode::Plan>,
 }
 
 impl Prepared {
-    /// Looks up `schema`'s named types.
+    /// Looks up `schema`'s named types and compiles it.
     pub(crate) fn new(schema: Schema) -> Result<Prepared, apache_avro::Error> {
-        let names = apache_avro::schema::ResolvedSchema::try_from(&schema)?
-            .get_names()
-            .iter()
-            .map(|(name, s)| (name.clone(), (*s).clone()))
-            .collect();
-        Ok(Prepared { schema, names })
+        let names = names_of(&schema)?;
+        let plan = encode::Plan::compile(&schema, &names).ok();
+        Ok(Prepared {
+            schema,
+            names,
+            plan,
+        })
     }
 
     /// The schema.
@@ -192,20 +206,52 @@ impl Prepared {
         &self,
         value: &T,
         out: &mut Vec<u8>,
-    ) -> Result<(), apache_avro::Error> {
-        let value = conform::conform(apache_avro::to_value(value)?, &self.schema, &self.names);
+    ) -> Result<(), EncodeError> {
+        if let Some(plan) = &self.plan {
+            let start = out.len();
+            return plan.encode(value, out).inspect_err(|_| out.truncate(start));
+        }
+        let value = apache_avro::to_value(value).map_err(EncodeError::from_avro)?;
+        let value = conform::conform(value, &self.schema, &self.names);
         // One name lookup for validation and encoding (`to_avro_datum` makes two).
-        let datum = apache_avro::to_avro_datum_schemata(&self.schema, vec![&self.schema], value)?;
+        let datum = apache_avro::to_avro_datum_schemata(&self.schema, vec![&self.schema], value)
+            .map_err(EncodeError::from_avro)?;
         out.extend_from_slice(&datum);
         Ok(())
     }
 }
 
-/// Decodes an Avro datum written with `schema` into a `T`.
+/// `schema`'s named types by full name.
+fn names_of(
+    schema: &Schema,
+) -> Result<std::collections::HashMap<apache_avro::schema::Name, Schema>, apache_avro::Error> {
+    Ok(apache_avro::schema::ResolvedSchema::try_from(schema)?
+        .get_names()
+        .iter()
+        .map(|(name, s)| (name.clone(), (*s).clone()))
+        .collect())
+}
+
+/// `schema` compiled for reading its data straight into Rust types (`None`
+/// for a schema the compiler cannot take; the general path reads those).
+pub(crate) fn decode_plan(schema: &Schema) -> Option<Plan> {
+    let names = names_of(schema).ok()?;
+    Plan::compile_for_decode(schema, &names).ok()
+}
+
+/// Decodes an Avro datum written with `schema` into a `T`: straight from the
+/// bytes (see `decode.rs`), or through a `Value` for a schema that path cannot take.
 pub fn from_datum<T: DeserializeOwned>(
     schema: &Schema,
     mut datum: &[u8],
 ) -> Result<T, apache_avro::Error> {
-    let value = apache_avro::from_avro_datum(schema, &mut datum, None)?;
-    from_value(&value)
+    match decode_plan(schema) {
+        Some(plan) => plan.decode(&mut datum).map_err(|e| {
+            apache_avro::Error::new(apache_avro::error::Details::DeserializeValue(e.to_string()))
+        }),
+        None => {
+            let value = apache_avro::from_avro_datum(schema, &mut datum, None)?;
+            from_owned(value)
+        }
+    }
 }

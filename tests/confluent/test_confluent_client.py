@@ -190,6 +190,28 @@ def test_metadata_is_kept_and_searchable(client):
     assert (found.schema_id, found.version) == (schema_id, 1)
 
 
+def props(d):
+    return Metadata(tags=None, properties=MetadataProperties(d), sensitive=None)
+
+
+def test_config_default_and_override_metadata(client):
+    subject = fresh("contract")
+    client.set_config(
+        subject,
+        ServerConfig(default_metadata=props({"owner": "platform"}), override_metadata=props({"tier": "1"})),
+    )
+    sent = props({"owner": "team-a", "tier": "2"})
+    schema_id = client.register_schema(subject, Schema(ORDER_V1, "AVRO", metadata=sent))
+    latest = client.get_latest_version(subject)
+    assert latest.schema.metadata.properties.properties == {"owner": "team-a", "tier": "1"}
+    # A serializer that only looks up (auto.register.schemas=false) sends the
+    # metadata it knows; the registry finds the version it was stored as.
+    found = client.lookup_schema(subject, Schema(ORDER_V1, "AVRO", metadata=sent))
+    assert (found.schema_id, found.version) == (schema_id, 1)
+    # Registering it again is idempotent.
+    assert client.register_schema(subject, Schema(ORDER_V1, "AVRO", metadata=sent)) == schema_id
+
+
 def test_modes(client):
     subject = fresh("mode")
     client.register_schema(subject, Schema(ORDER_V1, "AVRO"))

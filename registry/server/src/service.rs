@@ -19,6 +19,7 @@ use crate::subject::{InvalidSubject, QualifiedSubject};
 
 mod admin;
 mod compat;
+mod contract;
 mod deep;
 mod delete;
 mod follow;
@@ -325,10 +326,43 @@ impl Registry {
             return Err(Error::SubjectNotFound(subject.to_string()));
         }
         let parsed = self.parse(&subject.context, &req).await?;
+        let config = self.read().effective_config(&subject);
+        let normalize = normalize || config.normalize;
+        if let Some(found) = self.find_content(&subject, &parsed, &req, normalize, deleted)? {
+            return Ok(found);
+        }
+        // Registration stores the config's defaults and overrides and carries
+        // the latest version's metadata forward, so a request that did not
+        // match as sent is tried again as it would have been stored (Confluent's
+        // `lookUpSchemaUnderSubject` does the same, given a live version).
+        if self.read().live_versions(&subject).is_empty() {
+            return Err(Error::SchemaNotFound("Schema not found".into()));
+        }
+        let sent = (req.metadata.clone(), req.rule_set.clone());
+        self.apply_contract(&subject, &config.doc, &mut req);
+        if (&req.metadata, &req.rule_set) != (&sent.0, &sent.1)
+            && let Some(found) = self.find_content(&subject, &parsed, &req, normalize, deleted)?
+        {
+            return Ok(found);
+        }
+        Err(Error::SchemaNotFound("Schema not found".into()))
+    }
+
+    /// The version of `subject` whose content matches the request, preferring
+    /// a live version, then the newest. Without metadata or a rule set in the
+    /// request, any version with the same schema matches.
+    fn find_content(
+        &self,
+        subject: &QualifiedSubject,
+        parsed: &evreg_core::ParsedSchema,
+        req: &RegisterSchema,
+        normalize: bool,
+        deleted: bool,
+    ) -> Result<Option<SchemaView>, Error> {
         let strict = req.metadata.is_some() || req.rule_set.is_some();
-        let mut keys = vec![content_of(&parsed, &req, false)?];
-        if normalize || self.read().effective_config(&subject).normalize || !strict {
-            keys.push(content_of(&parsed, &req, true)?);
+        let mut keys = vec![content_of(parsed, req, false)?];
+        if normalize || !strict {
+            keys.push(content_of(parsed, req, true)?);
         }
         let st = self.read();
         let matches = |e: &SchemaEntry| {
@@ -340,9 +374,8 @@ impl Registry {
                 }
             })
         };
-        let versions = st.versions(&subject);
-        // Prefer a live version, then the newest.
-        let found = versions
+        let versions = st.versions(subject);
+        Ok(versions
             .iter()
             .rev()
             .filter(|v| !v.deleted)
@@ -350,8 +383,7 @@ impl Registry {
             .find_map(|v| {
                 let e = st.schema(&subject.context, v.schema_id)?;
                 matches(e).then(|| SchemaView::version(subject.to_string(), v, e))
-            });
-        found.ok_or_else(|| Error::SchemaNotFound("Schema not found".into()))
+            }))
     }
 }
 

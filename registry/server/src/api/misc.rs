@@ -27,6 +27,7 @@ pub async fn compat_one(
     q: Params,
     JsonBody(body): JsonBody,
 ) -> Result<CompatibilityResult> {
+    let subject = s.registry.resolve_alias(&subject);
     let req = RegisterSchema::from_json(body)?;
     let result = s
         .registry
@@ -42,6 +43,7 @@ pub async fn compat_all(
     q: Params,
     JsonBody(body): JsonBody,
 ) -> Result<CompatibilityResult> {
+    let subject = s.registry.resolve_alias(&subject);
     let req = RegisterSchema::from_json(body)?;
     let result = s
         .registry

@@ -43,9 +43,10 @@ pub async fn list(State(s): State<AppState>, q: Params) -> Result<Vec<SchemaView
 /// `GET /schemas/ids/{id}`.
 pub async fn by_id(State(s): State<AppState>, P(id): P<String>, q: Params) -> Result<SchemaView> {
     let id = schema_id(&id)?;
+    let subject = s.registry.resolve_alias_param(q.get("subject"));
     Ok(Reply(s.registry.schema_by_id(
         id,
-        q.get("subject"),
+        subject.as_deref(),
         q.flag("fetchMaxId"),
         &q.render(),
     )?))
@@ -58,9 +59,10 @@ pub async fn by_id_text(
     q: Params,
 ) -> std::result::Result<RawText, ApiError> {
     let id = schema_id(&id)?;
+    let subject = s.registry.resolve_alias_param(q.get("subject"));
     Ok(RawText(
         s.registry
-            .schema_by_id(id, q.get("subject"), false, &q.format_only())?
+            .schema_by_id(id, subject.as_deref(), false, &q.format_only())?
             .schema,
     ))
 }
@@ -72,10 +74,11 @@ pub async fn id_subjects(
     q: Params,
 ) -> Result<Vec<String>> {
     let id = schema_id(&id)?;
+    let subject = s.registry.resolve_alias_param(q.get("subject"));
     let page = q.page(None)?;
     Ok(Reply(s.registry.id_subjects(
         id,
-        q.get("subject"),
+        subject.as_deref(),
         q.flag("deleted"),
         page,
     )?))
@@ -88,10 +91,11 @@ pub async fn id_versions(
     q: Params,
 ) -> Result<Vec<SubjectVersion>> {
     let id = schema_id(&id)?;
+    let subject = s.registry.resolve_alias_param(q.get("subject"));
     let page = q.page(None)?;
     Ok(Reply(s.registry.id_versions(
         id,
-        q.get("subject"),
+        subject.as_deref(),
         q.flag("deleted"),
         page,
     )?))

@@ -32,6 +32,7 @@ pub async fn lookup(
     q: Params,
     JsonBody(body): JsonBody,
 ) -> Result<SchemaView> {
+    let subject = s.registry.resolve_alias(&subject);
     let req = RegisterSchema::from_json(body)?;
     let found = s
         .registry
@@ -50,6 +51,7 @@ pub async fn delete(
     P(subject): P<String>,
     q: Params,
 ) -> Result<Vec<i32>> {
+    let subject = s.registry.resolve_alias(&subject);
     Ok(Reply(
         s.registry
             .delete_subject(&subject, q.flag("permanent"))
@@ -63,6 +65,7 @@ pub async fn versions(
     P(subject): P<String>,
     q: Params,
 ) -> Result<Vec<i32>> {
+    let subject = s.registry.resolve_alias(&subject);
     let page = q.page(None)?;
     Ok(Reply(s.registry.list_versions(
         &subject,
@@ -80,6 +83,7 @@ pub async fn register(
     q: Params,
     JsonBody(body): JsonBody,
 ) -> Result<SchemaView> {
+    let subject = s.registry.resolve_alias(&subject);
     let req = RegisterSchema::from_json(body)?;
     let opts = RegisterOptions {
         normalize: q.flag("normalize"),
@@ -99,6 +103,7 @@ pub async fn version(
     P((subject, version)): P<(String, String)>,
     q: Params,
 ) -> Result<SchemaView> {
+    let subject = s.registry.resolve_alias(&subject);
     Ok(Reply(s.registry.get_version(
         &subject,
         &version,
@@ -113,6 +118,7 @@ pub async fn version_text(
     P((subject, version)): P<(String, String)>,
     q: Params,
 ) -> std::result::Result<RawText, ApiError> {
+    let subject = s.registry.resolve_alias(&subject);
     let view = s
         .registry
         .get_version(&subject, &version, q.flag("deleted"), &q.format_only())?;
@@ -125,6 +131,7 @@ pub async fn referenced_by(
     P((subject, version)): P<(String, String)>,
     q: Params,
 ) -> Result<Vec<i64>> {
+    let subject = s.registry.resolve_alias(&subject);
     let page = q.page(None)?;
     Ok(Reply(s.registry.referenced_by(
         &subject,
@@ -140,6 +147,7 @@ pub async fn delete_version(
     P((subject, version)): P<(String, String)>,
     q: Params,
 ) -> Result<i32> {
+    let subject = s.registry.resolve_alias(&subject);
     Ok(Reply(
         s.registry
             .delete_version(&subject, &version, q.flag("permanent"))
@@ -153,6 +161,7 @@ pub async fn by_metadata(
     P(subject): P<String>,
     q: Params,
 ) -> Result<SchemaView> {
+    let subject = s.registry.resolve_alias(&subject);
     let pairs: Vec<(String, String)> = q.all("key").into_iter().zip(q.all("value")).collect();
     Ok(Reply(s.registry.by_metadata(
         &subject,
@@ -169,6 +178,7 @@ pub async fn modify_tags(
     P((subject, version)): P<(String, String)>,
     JsonBody(body): JsonBody,
 ) -> Result<SchemaView> {
+    let subject = s.registry.resolve_alias(&subject);
     Ok(Reply(
         s.registry.modify_tags(&subject, &version, body).await?,
     ))

@@ -86,6 +86,20 @@ impl Registry {
                 }
             }
         }
+        // These are merged into every registration's content (contract.rs),
+        // so they must have the shape a request's would.
+        for key in ["defaultMetadata", "overrideMetadata"] {
+            if update.get(key).is_some_and(|m| !m.is_object()) {
+                return Err(Error::MalformedRequest(format!(
+                    "field '{key}' must be an object"
+                )));
+            }
+        }
+        for key in ["defaultRuleSet", "overrideRuleSet"] {
+            if let Some(rule_set) = update.get(key) {
+                super::request::validate_rule_set(rule_set)?;
+            }
+        }
         let _writer = self.local_writer().await;
         let ticket = self.follow.ticket();
         let mut tx = self.store.begin(&locks_for(&scope), ticket.id).await?;

@@ -132,6 +132,35 @@ impl PrefixFilter {
 }
 
 impl Registry {
+    /// The subject a request addressed to `subject` acts on: the `alias` of
+    /// its subject-level config if it has one, else `subject` itself.
+    ///
+    /// Confluent resolves aliases before routing (`AliasFilter`): every
+    /// `/subjects/{s}/…` and `/compatibility/subjects/{s}/…` request, reads
+    /// and writes alike, and the `subject` parameter of `/schemas/ids/…`.
+    /// `/config/{s}` and `/mode/{s}` address the alias itself, so it can be
+    /// changed. One hop only; an unqualified alias stays in the aliasing
+    /// subject's context.
+    pub fn resolve_alias(&self, subject: &str) -> String {
+        let Ok(qs) = QualifiedSubject::parse(subject) else {
+            // Left for the endpoint to refuse with its own error.
+            return subject.to_owned();
+        };
+        let st = self.read();
+        st.configs
+            .get(&qs)
+            .filter(|_| !qs.name.is_empty())
+            .and_then(|doc| doc.get("alias")?.as_str())
+            .filter(|alias| !alias.is_empty())
+            .and_then(|alias| qs.relative(alias).ok())
+            .map_or_else(|| subject.to_owned(), |target| target.to_string())
+    }
+
+    /// [`Registry::resolve_alias`] for an optional `subject` query parameter.
+    pub fn resolve_alias_param(&self, subject: Option<&str>) -> Option<String> {
+        subject.map(|s| self.resolve_alias(s))
+    }
+
     /// `GET /subjects`.
     pub fn subjects(
         &self,

@@ -57,6 +57,11 @@ impl Registry {
             (st.effective_mode(&subject), st.effective_config(&subject))
         };
         let import = mode_gate(&subject, mode, &req)?;
+        // Config defaults and overrides shape what is stored; an import keeps
+        // the version exactly as sent (Confluent skips them in IMPORT too).
+        if !import {
+            self.apply_contract(&subject, &config.doc, &mut req);
+        }
         let normalize = opts.normalize || config.normalize;
         let parsed = self.parse(&subject.context, &req).await?;
         let mut content = content_of(&parsed, &req, normalize)?;

@@ -58,7 +58,7 @@ struct TagSchemaRequest {
 }
 
 /// The rule lists of a rule set.
-const RULE_LISTS: [&str; 3] = ["migrationRules", "domainRules", "encodingRules"];
+pub(super) const RULE_LISTS: [&str; 3] = ["migrationRules", "domainRules", "encodingRules"];
 
 /// Every tagged entity of an Avro schema text, in the text's order, keeping
 /// only tags in `wanted` (`*` wants all).

@@ -309,18 +309,28 @@ enum Writer {
 pub struct Deserializer {
     registry: Arc<RegistryClient>,
     writers: RwLock<HashMap<u32, Arc<Writer>>>,
-    /// Per writer id and reader type: the schema to resolve into, `None` when
-    /// the reader's schema is the writer's (decoding then skips resolution).
+    /// Per writer id and reader type: how to read the one into the other.
     readers: RwLock<HashMap<(u32, TypeId), ReadAs>>,
 }
 
-/// What a reader type brings to a writer's data: for Avro, the schema to
-/// resolve into (`None` when it is the writer's, so resolution is skipped); for
-/// JSON, the reader's schema to validate against.
+/// What a reader type brings to a writer's data: for JSON, the reader's
+/// schema to validate against; for Avro, see [`AvroRead`].
 #[derive(Clone, Debug)]
 enum ReadAs {
-    Avro(Option<Arc<Schema>>),
+    Avro(AvroRead),
     Json(Arc<jsonschema::Validator>),
+}
+
+/// How Avro data of one writer schema is read into one reader type.
+#[derive(Clone, Debug)]
+struct AvroRead {
+    /// The reader's schema to resolve into on the general path (`None` when it
+    /// is the writer's, so resolution is skipped).
+    resolve_into: Option<Arc<Schema>>,
+    /// Whether the writer's plan reads the data straight into the type: the
+    /// two schemas are the same once named references are inlined (a writer
+    /// registered with references, a reader with its types inline).
+    direct: bool,
 }
 
 impl Deserializer {
@@ -355,16 +365,20 @@ impl Deserializer {
         };
         let writer = self.writer(id).await?;
         match (&*writer, self.reader::<T>(id, &writer)?) {
-            (Writer::Avro(writer, plan), ReadAs::Avro(reader)) => {
-                if let (None, Some(plan)) = (&reader, plan) {
+            (Writer::Avro(writer, plan), ReadAs::Avro(read)) => {
+                if let (true, Some(plan)) = (read.direct, plan) {
                     // On failure the general path reads it again: its errors
                     // are the ones reported (the datum is bad either way).
                     if let Ok(event) = plan.decode(&mut { payload }) {
                         return Ok(event);
                     }
                 }
-                let value = apache_avro::from_avro_datum(writer, &mut payload, reader.as_deref())
-                    .map_err(|e| failed(&e))?;
+                let value = apache_avro::from_avro_datum(
+                    writer,
+                    &mut payload,
+                    read.resolve_into.as_deref(),
+                )
+                .map_err(|e| failed(&e))?;
                 crate::avro::from_owned(value).map_err(|e| failed(&e))
             }
             (Writer::Json, ReadAs::Json(validator)) => {
@@ -394,12 +408,18 @@ impl Deserializer {
             return Ok(hit);
         }
         let read_as = match (parse_own::<T>()?, writer) {
-            (Own::Avro(own), Writer::Avro(w, _)) => ReadAs::Avro(
-                Some(own)
-                    .filter(|r| r.schema() != &**w)
-                    .map(|r| Arc::new(r.schema().clone())),
-            ),
-            (Own::Avro(_), Writer::Json) => ReadAs::Avro(None),
+            (Own::Avro(own), Writer::Avro(w, plan)) => {
+                let same = own.schema() == &**w;
+                ReadAs::Avro(AvroRead {
+                    resolve_into: (!same).then(|| Arc::new(own.schema().clone())),
+                    direct: plan.is_some()
+                        && (same || crate::avro::decode_plan(own.schema(), &[]) == *plan),
+                })
+            }
+            (Own::Avro(_), Writer::Json) => ReadAs::Avro(AvroRead {
+                resolve_into: None,
+                direct: false,
+            }),
             (Own::Json(v), _) => ReadAs::Json(v),
         };
         write(&self.readers, key, read_as.clone());
@@ -427,19 +447,105 @@ impl Deserializer {
                 deps.insert(0, dep.schema);
             }
             let parsed = if deps.is_empty() {
-                Schema::parse_str(&found.schema)
+                Schema::parse_str(&found.schema).map(|s| (s, Vec::new()))
             } else {
-                Schema::parse_str_with_list(&found.schema, &deps).map(|(s, _)| s)
+                Schema::parse_str_with_list(&found.schema, &deps)
             };
-            let parsed = parsed.map_err(|e| SerdeError::Schema {
+            let (parsed, deps) = parsed.map_err(|e| SerdeError::Schema {
                 what: format!("schema id {id}"),
                 message: e.to_string(),
             })?;
-            let plan = crate::avro::decode_plan(&parsed);
+            let plan = crate::avro::decode_plan(&parsed, &deps);
             Writer::Avro(Box::new(parsed), plan)
         };
         let writer = Arc::new(writer);
         write(&self.writers, id, writer.clone());
         Ok(writer)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MONEY: &str = r#"{"type":"record","name":"Money","namespace":"shop.common",
+        "fields":[{"name":"amount","type":"string"},{"name":"currency","type":"string"}]}"#;
+    /// As registered: `Money` named, defined by a referenced subject.
+    const WRITER: &str = r#"{"type":"record","name":"Paid","namespace":"shop.payment",
+        "fields":[{"name":"id","type":"string"},{"name":"total","type":"shop.common.Money"}]}"#;
+
+    #[derive(Debug, PartialEq, serde::Deserialize)]
+    struct Money {
+        amount: String,
+        currency: String,
+    }
+
+    #[derive(Debug, PartialEq, serde::Deserialize)]
+    struct Paid {
+        id: String,
+        total: Money,
+    }
+
+    impl EventMeta for Paid {
+        const EVENT_TYPE: &'static str = "payment.paid";
+        const SCHEMA_VERSION: u32 = 1;
+        const SOURCE: &'static str = "payment-service";
+        const TOPIC: &'static str = "payment-events";
+        const SUBJECT: &'static str = "payment.paid";
+        const PARTITION_KEY_FIELD: Option<&'static str> = None;
+        const SCHEMA_TYPE: &'static str = "AVRO";
+        /// The reader's own schema: `Money` inline, as evgen embeds it.
+        const SCHEMA: &'static str = r#"{"type":"record","name":"Paid","namespace":"shop.payment",
+            "fields":[{"name":"id","type":"string"},{"name":"total","type":{"type":"record",
+            "name":"Money","namespace":"shop.common","fields":[{"name":"amount","type":"string"},
+            {"name":"currency","type":"string"}]}}]}"#;
+
+        fn partition_key(&self) -> Option<String> {
+            None
+        }
+    }
+
+    /// A writer registered with references and a reader with the same types
+    /// inline read straight from the bytes, not through schema resolution.
+    #[tokio::test]
+    async fn writer_with_references_reads_directly_into_the_inline_reader() {
+        let registry = Arc::new(RegistryClient::new("http://127.0.0.1:9").expect("a client"));
+        let de = Deserializer::new(registry);
+        let (writer, deps) = Schema::parse_str_with_list(WRITER, [MONEY]).expect("parses");
+        let plan = crate::avro::decode_plan(&writer, &deps);
+        assert!(plan.is_some(), "the writer compiles with its references");
+        let bytes = {
+            let mut all: Vec<&Schema> = deps.iter().collect();
+            all.push(&writer);
+            let value = apache_avro::types::Value::Record(vec![
+                ("id".into(), apache_avro::types::Value::String("p1".into())),
+                (
+                    "total".into(),
+                    apache_avro::types::Value::Record(vec![
+                        (
+                            "amount".into(),
+                            apache_avro::types::Value::String("9.50".into()),
+                        ),
+                        (
+                            "currency".into(),
+                            apache_avro::types::Value::String("EUR".into()),
+                        ),
+                    ]),
+                ),
+            ]);
+            apache_avro::to_avro_datum_schemata(&writer, all, value).expect("encodes")
+        };
+        write(
+            &de.writers,
+            7,
+            Arc::new(Writer::Avro(Box::new(writer), plan)),
+        );
+        let writer = de.writer(7).await.expect("cached");
+        match de.reader::<Paid>(7, &writer).expect("reader") {
+            ReadAs::Avro(read) => assert!(read.direct, "{read:?}"),
+            other => panic!("{other:?}"),
+        }
+        let paid: Paid = de.deserialize_bare(7, &bytes).await.expect("decodes");
+        assert_eq!(paid.total.currency, "EUR");
     }
 }

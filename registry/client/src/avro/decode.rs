@@ -699,7 +699,7 @@ mod tests {
     #[test]
     fn reads_what_the_general_path_reads() {
         let (schema, bytes) = datum();
-        let plan = decode_plan(&schema).expect("compiles");
+        let plan = decode_plan(&schema, &[]).expect("compiles");
         let direct: R = plan.decode(&mut &bytes[..]).expect("direct decode");
         let value =
             apache_avro::from_avro_datum(&schema, &mut &bytes[..], None).expect("general decode");
@@ -723,7 +723,7 @@ mod tests {
         struct Only {
             skip: S,
         }
-        let plan = decode_plan(&schema).expect("compiles");
+        let plan = decode_plan(&schema, &[]).expect("compiles");
         let only: Only = plan.decode(&mut &bytes[..]).expect("decodes");
         assert_eq!(only.skip.m["k"], vec!["x".to_owned(), "yy".to_owned()]);
         assert!(only.skip.m["l"].is_empty());
@@ -733,7 +733,7 @@ mod tests {
     #[test]
     fn corrupt_data_is_an_error_not_a_panic_or_a_hang() {
         let (schema, bytes) = datum();
-        let plan = decode_plan(&schema).expect("compiles");
+        let plan = decode_plan(&schema, &[]).expect("compiles");
         for cut in 0..bytes.len() {
             assert!(
                 plan.decode::<R>(&mut &bytes[..cut]).is_err(),
@@ -741,9 +741,11 @@ mod tests {
             );
         }
         // An array of nulls claiming 2^62 items.
-        let nulls =
-            decode_plan(&Schema::parse_str(r#"{"type":"array","items":"null"}"#).expect("parses"))
-                .expect("compiles");
+        let nulls = decode_plan(
+            &Schema::parse_str(r#"{"type":"array","items":"null"}"#).expect("parses"),
+            &[],
+        )
+        .expect("compiles");
         let mut huge = Vec::new();
         crate::avro::logical::push_varint(&mut huge, 1 << 62);
         let e = nulls

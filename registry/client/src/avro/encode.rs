@@ -28,14 +28,15 @@ use serde::ser::{self, Serialize};
 use super::logical::push_varint;
 
 /// A schema compiled for encoding: nodes in an arena, named types shared (so
-/// recursive types are cycles of indices).
-#[derive(Debug)]
+/// recursive types are cycles of indices). Two plans are equal when their
+/// schemas are the same once named references are inlined.
+#[derive(Debug, PartialEq)]
 pub(crate) struct Plan {
     nodes: Vec<Node>,
     root: usize,
 }
 
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub(super) enum Node {
     Null,
     Boolean,
@@ -77,7 +78,7 @@ pub(super) enum FixedKind {
     Duration,
 }
 
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub(super) struct Record {
     name: String,
     pub(super) fields: Vec<(String, usize)>,

@@ -187,7 +187,7 @@ pub(crate) struct Prepared {
 impl Prepared {
     /// Looks up `schema`'s named types and compiles it.
     pub(crate) fn new(schema: Schema) -> Result<Prepared, apache_avro::Error> {
-        let names = names_of(&schema)?;
+        let names = names_of(&schema, &[])?;
         let plan = encode::Plan::compile(&schema, &names).ok();
         Ok(Prepared {
             schema,
@@ -221,21 +221,25 @@ impl Prepared {
     }
 }
 
-/// `schema`'s named types by full name.
+/// `schema`'s named types by full name, with those of the schemas it references.
 fn names_of(
     schema: &Schema,
+    references: &[Schema],
 ) -> Result<std::collections::HashMap<apache_avro::schema::Name, Schema>, apache_avro::Error> {
-    Ok(apache_avro::schema::ResolvedSchema::try_from(schema)?
+    let mut all: Vec<&Schema> = references.iter().collect();
+    all.push(schema);
+    Ok(apache_avro::schema::ResolvedSchema::try_from(all)?
         .get_names()
         .iter()
         .map(|(name, s)| (name.clone(), (*s).clone()))
         .collect())
 }
 
-/// `schema` compiled for reading its data straight into Rust types (`None`
-/// for a schema the compiler cannot take; the general path reads those).
-pub(crate) fn decode_plan(schema: &Schema) -> Option<Plan> {
-    let names = names_of(schema).ok()?;
+/// `schema` (which may name types of `references`) compiled for reading its
+/// data straight into Rust types (`None` for a schema the compiler cannot take;
+/// the general path reads those).
+pub(crate) fn decode_plan(schema: &Schema, references: &[Schema]) -> Option<Plan> {
+    let names = names_of(schema, references).ok()?;
     Plan::compile_for_decode(schema, &names).ok()
 }
 
@@ -245,7 +249,7 @@ pub fn from_datum<T: DeserializeOwned>(
     schema: &Schema,
     mut datum: &[u8],
 ) -> Result<T, apache_avro::Error> {
-    match decode_plan(schema) {
+    match decode_plan(schema, &[]) {
         Some(plan) => plan.decode(&mut datum).map_err(|e| {
             apache_avro::Error::new(apache_avro::error::Details::DeserializeValue(e.to_string()))
         }),

@@ -44,6 +44,9 @@ pub struct SchemaEntry {
     /// one content has one GUID in every context.
     pub guid: String,
     parsed: OnceLock<SharedSchema>,
+    /// `GET /schemas/ids/{id}`'s body without parameters, rendered on first
+    /// use (the entry is immutable, so it never goes stale).
+    plain_json: OnceLock<axum::body::Bytes>,
 }
 
 impl SchemaEntry {
@@ -92,7 +95,20 @@ impl SchemaEntry {
             fingerprint: c.fingerprint,
             content_key: c.content_key,
             parsed: OnceLock::new(),
+            plain_json: OnceLock::new(),
         })
+    }
+
+    /// The JSON `render` makes of this entry, made once.
+    pub fn plain_json(
+        &self,
+        render: impl FnOnce(&SchemaEntry) -> Result<Vec<u8>, serde_json::Error>,
+    ) -> Result<axum::body::Bytes, serde_json::Error> {
+        if let Some(b) = self.plain_json.get() {
+            return Ok(b.clone());
+        }
+        let body = axum::body::Bytes::from(render(self)?);
+        Ok(self.plain_json.get_or_init(|| body).clone())
     }
 
     /// Caches a parsed form known to match the stored text.

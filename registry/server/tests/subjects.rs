@@ -66,6 +66,18 @@ async fn same_schema_same_id_in_every_subject() {
     assert_ne!(c_id, a_id);
     let c = s.get(&format!("/schemas/ids/{c_id}")).await;
     assert_eq!(c.ok()["schemaType"], "JSON");
+    // Without parameters the body is rendered once and cached: the same as
+    // the one rendered per request when a parameter is given.
+    for id in [a_id, c_id] {
+        for _ in 0..2 {
+            assert_eq!(
+                s.get(&format!("/schemas/ids/{id}")).await.ok(),
+                s.get(&format!("/schemas/ids/{id}?fetchMaxId=false"))
+                    .await
+                    .ok()
+            );
+        }
+    }
 
     assert_eq!(
         s.get(&format!("/schemas/ids/{a_id}/subjects")).await.ok(),

@@ -109,6 +109,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
 }
 
 impl Params {
+    /// Whether the request has no query parameters.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     /// The last value of a parameter.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0
@@ -200,6 +205,16 @@ impl<T: Serialize> IntoResponse for Reply<T> {
             )))
             .into_response(),
         }
+    }
+}
+
+/// A JSON body rendered ahead of time.
+#[derive(Debug)]
+pub struct Rendered(pub axum::body::Bytes);
+
+impl IntoResponse for Rendered {
+    fn into_response(self) -> Response {
+        with_media_type(self.0.into_response())
     }
 }
 

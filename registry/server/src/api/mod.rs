@@ -58,7 +58,7 @@ pub struct AppState {
 pub fn app(state: AppState) -> Router {
     use axum::routing::{delete, post};
     let options = state.options.clone();
-    Router::new()
+    let router = Router::new()
         .route("/", get(misc::root))
         // Schemas by id and guid.
         .route("/schemas", get(schemas::list))
@@ -139,11 +139,17 @@ pub fn app(state: AppState) -> Router {
         .route("/exporters", get(misc::exporters))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
-        .with_state(state)
-        .layer(middleware::from_fn_with_state(
+        .with_state(state);
+    // Only when asked for: every request pays for a middleware.
+    let router = if options.incompatible_40901 {
+        router.layer(middleware::from_fn_with_state(
             options.clone(),
             error::incompatible_code,
         ))
+    } else {
+        router
+    };
+    router
         .layer(middleware::from_fn(extract::content_negotiation))
         .layer(DefaultBodyLimit::max(options.max_body))
         .layer(CatchPanicLayer::custom(error::panic_response))

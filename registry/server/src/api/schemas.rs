@@ -1,11 +1,12 @@
 //! `/schemas/...` handlers.
 
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::AppState;
 use super::error::ApiError;
-use super::extract::{P, Params, RawText, Reply};
+use super::extract::{P, Params, RawText, Rendered, Reply};
 use crate::service::{Error, SchemaListQuery, SchemaView, SubjectVersion};
 
 type Result<T> = std::result::Result<Reply<T>, ApiError>;
@@ -41,15 +42,21 @@ pub async fn list(State(s): State<AppState>, q: Params) -> Result<Vec<SchemaView
 }
 
 /// `GET /schemas/ids/{id}`.
-pub async fn by_id(State(s): State<AppState>, P(id): P<String>, q: Params) -> Result<SchemaView> {
+pub async fn by_id(
+    State(s): State<AppState>,
+    P(id): P<String>,
+    q: Params,
+) -> std::result::Result<Response, ApiError> {
     let id = schema_id(&id)?;
+    if q.is_empty() {
+        return Ok(Rendered(s.registry.schema_by_id_json(id)?).into_response());
+    }
     let subject = s.registry.resolve_alias_param(q.get("subject"));
-    Ok(Reply(s.registry.schema_by_id(
-        id,
-        subject.as_deref(),
-        q.flag("fetchMaxId"),
-        &q.render(),
-    )?))
+    Ok(Reply(
+        s.registry
+            .schema_by_id(id, subject.as_deref(), q.flag("fetchMaxId"), &q.render())?,
+    )
+    .into_response())
 }
 
 /// `GET /schemas/ids/{id}/schema`: the raw text.

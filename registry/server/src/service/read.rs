@@ -318,6 +318,18 @@ impl Registry {
         }
     }
 
+    /// `GET /schemas/ids/{id}` without parameters, as JSON: the hot path of
+    /// every consumer's deserializer, rendered once per schema.
+    pub fn schema_by_id_json(&self, id: i64) -> Result<axum::body::Bytes, Error> {
+        let st = self.read();
+        let entry = st
+            .schema(DEFAULT_CONTEXT, id)
+            .ok_or_else(|| self.miss(schema_not_found(id)))?;
+        entry
+            .plain_json(|e| serde_json::to_vec(&SchemaView::content(e)))
+            .map_err(|e| Error::Internal(format!("schema {id} does not render: {e}")))
+    }
+
     /// `GET /schemas/ids/{id}`: served for soft-deleted versions too.
     pub fn schema_by_id(
         &self,

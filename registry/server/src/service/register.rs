@@ -315,6 +315,16 @@ impl Registry {
         live: &[VersionRow],
     ) -> Result<Option<VersionRow>, Error> {
         let st = self.read();
+        // Content neither the database nor the mirror holds (the usual case)
+        // is no version's: skip the walk, made while the batch waits.
+        if view.existing_id.is_none()
+            && !st
+                .contexts
+                .get(&c.new.context)
+                .is_some_and(|ctx| ctx.by_key.contains_key(&c.new.content.content_key))
+        {
+            return Ok(None);
+        }
         let same_content = |row: &VersionRow| {
             Some(row.schema_id) == view.existing_id
                 || st

@@ -30,7 +30,7 @@ mod request;
 mod tags;
 
 pub use compat::CompatibilityResult;
-use deep::run_deep;
+use deep::{Lane, run_deep, run_deep_in};
 pub use format::Render;
 pub use read::{Page, SchemaListQuery, SubjectVersion, VersionSpec};
 pub use request::{RegisterSchema, SchemaView};
@@ -181,8 +181,10 @@ pub struct RegisterOptions {
 pub struct Registry {
     store: Arc<dyn Store>,
     state: Arc<RwLock<State>>,
-    /// Serializes writes when this process is the only writer (SQLite).
-    writer: tokio::sync::Mutex<()>,
+    /// When this process is the only writer (SQLite): registrations hold it
+    /// shared (the store batches them), other writes exclusively, since they
+    /// decide on the mirror.
+    writer: tokio::sync::RwLock<()>,
     /// Coherence with the store and other processes.
     follow: follow::Follow,
     /// Recently parsed request schemas, so repeated lookups and registrations
@@ -223,7 +225,7 @@ impl Registry {
         let registry = Arc::new(Registry {
             store,
             state: Arc::new(RwLock::new(state)),
-            writer: tokio::sync::Mutex::new(()),
+            writer: tokio::sync::RwLock::new(()),
             follow: follow::Follow::new(feed.is_some()),
             parsed: Mutex::new(HashMap::new()),
         });

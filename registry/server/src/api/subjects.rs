@@ -89,7 +89,8 @@ pub async fn register(
         normalize: q.flag("normalize"),
         force: q.flag("force"),
     };
-    let view = s.registry.register(&subject, req, opts).await?;
+    let (registry, name) = (s.registry.clone(), subject.clone());
+    let view = to_completion(async move { registry.register(&name, req, opts).await }).await?;
     Ok(Reply(s.registry.render_view(
         &subject,
         view,
@@ -179,7 +180,20 @@ pub async fn modify_tags(
     JsonBody(body): JsonBody,
 ) -> Result<SchemaView> {
     let subject = s.registry.resolve_alias(&subject);
+    let registry = s.registry.clone();
     Ok(Reply(
-        s.registry.modify_tags(&subject, &version, body).await?,
+        to_completion(async move { registry.modify_tags(&subject, &version, body).await }).await?,
     ))
+}
+
+/// Runs a registration to its end even if the client goes away: dropped
+/// between its batch's commit and the mirror's refresh, it would leave a
+/// committed version that reads do not show.
+async fn to_completion<T: Send + 'static>(
+    work: impl Future<Output = std::result::Result<T, crate::service::Error>> + Send + 'static,
+) -> std::result::Result<T, ApiError> {
+    tokio::spawn(work)
+        .await
+        .map_err(|_| ApiError::Panic)?
+        .map_err(ApiError::from)
 }

@@ -21,19 +21,40 @@ struct Pool {
     jobs: Mutex<Sender<Job>>,
 }
 
-fn pool() -> Result<&'static Pool, Error> {
-    static POOL: OnceLock<Result<Pool, String>> = OnceLock::new();
-    POOL.get_or_init(|| {
+/// Which workers run a job.
+#[derive(Clone, Copy)]
+pub(crate) enum Lane {
+    /// Parsing and checking for requests.
+    Requests,
+    /// A recheck inside a write transaction: it holds the database's write
+    /// lock (with SQLite, a whole batch of registrations waits on it), so it
+    /// must not queue behind the parsing of requests.
+    InTransaction,
+}
+
+fn pool(lane: Lane) -> Result<&'static Pool, Error> {
+    static REQUESTS: OnceLock<Result<Pool, String>> = OnceLock::new();
+    static IN_TRANSACTION: OnceLock<Result<Pool, String>> = OnceLock::new();
+    let (cell, name) = match lane {
+        Lane::Requests => (&REQUESTS, "evreg-schema"),
+        Lane::InTransaction => (&IN_TRANSACTION, "evreg-recheck"),
+    };
+    cell.get_or_init(|| {
+        let workers = match lane {
+            Lane::Requests => {
+                std::thread::available_parallelism()
+                    .map_or(2, |n| n.get())
+                    .max(2)
+                    * 2
+            }
+            Lane::InTransaction => 2,
+        };
         let (tx, rx) = channel::<Job>();
         let rx = Arc::new(Mutex::new(rx));
-        let workers = std::thread::available_parallelism()
-            .map_or(2, |n| n.get())
-            .max(2)
-            * 2;
         for i in 0..workers {
             let rx = rx.clone();
             std::thread::Builder::new()
-                .name(format!("evreg-schema-{i}"))
+                .name(format!("{name}-{i}"))
                 .stack_size(DEEP_STACK)
                 .spawn(move || work(&rx))
                 .map_err(|e| format!("cannot start schema worker threads: {e}"))?;
@@ -62,11 +83,19 @@ fn work(rx: &Mutex<Receiver<Job>>) {
 pub(crate) async fn run_deep<T: Send + 'static>(
     f: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, Error> {
+    run_deep_in(Lane::Requests, f).await
+}
+
+/// [`run_deep`] on the workers of `lane`.
+pub(crate) async fn run_deep_in<T: Send + 'static>(
+    lane: Lane,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, Error> {
     let (tx, rx) = tokio::sync::oneshot::channel();
     let job: Job = Box::new(move || {
         let _ = tx.send(f());
     });
-    pool()?
+    pool(lane)?
         .jobs
         .lock()
         .unwrap_or_else(PoisonError::into_inner)

@@ -5,7 +5,9 @@
 //! apply in the order they read, and a later one never applies older rows.
 //!
 //! - With SQLite this process is the only writer: each write refreshes what it
-//!   changed right after its commit, under the writer lock.
+//!   changed right after its commit. Registrations hold the writer lock shared
+//!   (the store group-commits them, and each refreshes its subject once its
+//!   batch is committed); deletes and settings changes hold it exclusively.
 //! - With a shared store (PostgreSQL) a follower task applies the store's change
 //!   feed, this process's own writes included. A write waits until the follower
 //!   has applied its own notification before answering (read-your-writes), and
@@ -18,7 +20,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot};
 
@@ -49,6 +51,9 @@ pub(super) struct Follow {
     degraded: AtomicBool,
     /// A refresh failed: reload everything when the store answers again.
     dirty: AtomicBool,
+    /// When the last refresh of each subject started reading: a write
+    /// committed before then needs no refresh of its own.
+    fresh: Mutex<HashMap<(String, String), Instant>>,
     task: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
@@ -61,12 +66,17 @@ impl Follow {
             waiters: Mutex::new(HashMap::new()),
             degraded: AtomicBool::new(false),
             dirty: AtomicBool::new(false),
+            fresh: Mutex::new(HashMap::new()),
             task: Mutex::new(None),
         }
     }
 
     fn waiters(&self) -> std::sync::MutexGuard<'_, HashMap<u64, oneshot::Sender<bool>>> {
         self.waiters.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn fresh(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), Instant>> {
+        self.fresh.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// A new ticket, with a waiter for the follower to wake once it has applied
@@ -176,18 +186,48 @@ impl Registry {
             .unwrap_or_else(PoisonError::into_inner) = Some(task);
     }
 
-    /// With SQLite, the process-wide writer lock; with a shared store, nothing
-    /// (the database's locks serialize writers).
-    pub(super) async fn local_writer(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+    /// With SQLite, the process-wide writer lock, exclusively: nothing else
+    /// writes until the guard drops. With a shared store, nothing (the
+    /// database's locks serialize writers).
+    pub(super) async fn local_writer(&self) -> Option<tokio::sync::RwLockWriteGuard<'_, ()>> {
         if self.follow.shared {
-            None
-        } else {
-            let guard = self.writer.lock().await;
-            if self.follow.dirty.load(Ordering::Relaxed) {
-                // A refresh after an earlier commit failed: start from the store.
-                let _ = self.reload_all().await;
-            }
-            Some(guard)
+            return None;
+        }
+        let guard = self.writer.write().await;
+        self.reload_if_dirty().await;
+        Some(guard)
+    }
+
+    /// With SQLite, the writer lock shared with other registrations, which
+    /// the store commits in batches; `None` with a shared store.
+    pub(super) async fn local_registration(&self) -> Option<tokio::sync::RwLockReadGuard<'_, ()>> {
+        if self.follow.shared {
+            return None;
+        }
+        let guard = self.writer.read().await;
+        self.reload_if_dirty().await;
+        Some(guard)
+    }
+
+    /// A refresh after an earlier commit failed, or a write failed in a way
+    /// that may have left the mirror ahead of the store: start from the store
+    /// (once, however many writers find the flag set).
+    async fn reload_if_dirty(&self) {
+        if !self.follow.dirty.load(Ordering::Relaxed) {
+            return;
+        }
+        let _apply = self.follow.apply.lock().await;
+        if self.follow.dirty.load(Ordering::Relaxed) {
+            let _ = self.reload_locked().await;
+        }
+    }
+
+    /// After a failed write, when this process is the only writer: the
+    /// mirror may hold schema rows of a batch that was rolled back (`decide`
+    /// adopts what the transaction shows), so reload it before the next write.
+    pub(super) fn doubt_mirror(&self) {
+        if !self.follow.shared {
+            self.follow.dirty.store(true, Ordering::Relaxed);
         }
     }
 
@@ -216,12 +256,24 @@ impl Registry {
     /// After a commit: makes the mirror show `changes` before the write is
     /// answered. Never fails: the write is committed; if the mirror cannot be
     /// refreshed now, it is reloaded later.
-    pub(super) async fn settle(&self, mut ticket: Ticket<'_>, changes: &[Change]) {
+    pub(super) async fn settle(&self, ticket: Ticket<'_>, changes: &[Change]) {
+        self.settle_since(ticket, changes, None).await;
+    }
+
+    /// [`Registry::settle`] for a write whose commit was known at `committed`:
+    /// a subject refreshed since then is not read again. Registrations of one
+    /// batch, committed together, then mostly share one refresh per subject.
+    pub(super) async fn settle_since(
+        &self,
+        mut ticket: Ticket<'_>,
+        changes: &[Change],
+        committed: Option<Instant>,
+    ) {
         // With the feed down, its notification will not come: refresh directly.
         if !self.follow.degraded() && ticket.applied(SETTLE_TIMEOUT).await {
             return;
         }
-        if let Err(e) = self.refresh(changes).await {
+        if let Err(e) = self.refresh_since(changes, committed).await {
             tracing::warn!(error = %e, "cannot refresh the mirror after a commit; will reload");
             self.follow.dirty.store(true, Ordering::Relaxed);
         }
@@ -229,25 +281,52 @@ impl Registry {
 
     /// Reads `changes` from the store and applies them.
     pub(super) async fn refresh(&self, changes: &[Change]) -> Result<(), Error> {
+        self.refresh_since(changes, None).await
+    }
+
+    async fn refresh_since(
+        &self,
+        changes: &[Change],
+        committed: Option<Instant>,
+    ) -> Result<(), Error> {
         let _apply = self.follow.apply.lock().await;
         let mut seen = Vec::with_capacity(changes.len());
         for c in changes {
             if *c != Change::Mark && !seen.contains(&c) {
                 seen.push(c);
-                self.refresh_one(c).await?;
+                self.refresh_one(c, committed).await?;
             }
         }
         Ok(())
     }
 
-    async fn refresh_one(&self, change: &Change) -> Result<(), Error> {
+    async fn refresh_one(&self, change: &Change, committed: Option<Instant>) -> Result<(), Error> {
         match change {
             Change::Subject { context, subject } => {
+                // Refreshes run one at a time under `apply`, and read what is
+                // committed: one that started after this commit has shown it.
+                let key = (context.clone(), subject.clone());
+                if let Some(committed) = committed
+                    && self
+                        .follow
+                        .fresh()
+                        .get(&key)
+                        .is_some_and(|started| *started >= committed)
+                {
+                    return Ok(());
+                }
+                let started = Instant::now();
                 let subject = QualifiedSubject {
                     context: context.clone(),
                     name: subject.clone(),
                 };
-                self.refresh_subject(&subject).await
+                self.refresh_subject(&subject).await?;
+                let mut fresh = self.follow.fresh();
+                if fresh.len() >= 4096 {
+                    fresh.clear();
+                }
+                fresh.insert(key, started);
+                Ok(())
             }
             Change::Setting {
                 kind,
@@ -360,6 +439,11 @@ impl Registry {
     /// Replaces the mirror with a fresh load of the store.
     pub(super) async fn reload_all(&self) -> Result<(), Error> {
         let _apply = self.follow.apply.lock().await;
+        self.reload_locked().await
+    }
+
+    /// [`Registry::reload_all`], the caller holding the `apply` lock.
+    async fn reload_locked(&self) -> Result<(), Error> {
         let snapshot = self.store.load().await?;
         let mut fresh = State::from_snapshot(snapshot).map_err(Error::Internal)?;
         {

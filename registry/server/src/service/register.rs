@@ -9,18 +9,20 @@
 //! latest versions.
 
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
 
 use evreg_core::SharedSchema;
 
 use super::follow::Ticket;
 use super::{
-    Error, RegisterOptions, RegisterSchema, Registry, SchemaView, compat, content_of, run_deep,
+    Error, Lane, RegisterOptions, RegisterSchema, Registry, SchemaView, compat, content_of,
+    run_deep_in,
 };
 use crate::settings::Mode;
 use crate::state::{SchemaEntry, State, scope_chain};
 use crate::store::{
-    BoxFuture, Change, NewVersion, RefTarget, RegisterOutcome, SchemaRow, SubjectView, Verdict,
-    VersionRow,
+    BoxFuture, Change, NewVersion, RefTarget, RegisterOutcome, SchemaRow, StoreError, SubjectView,
+    Verdict, VersionRow,
 };
 use crate::subject::QualifiedSubject;
 
@@ -67,7 +69,9 @@ impl Registry {
         let mut content = content_of(&parsed, &req, normalize)?;
         content.guid = crate::store::guid_of(&content.content_key);
 
-        let _writer = self.local_writer().await;
+        // Shared: registrations run side by side, and the store commits them
+        // in batches; `decide` retakes the decision inside the transaction.
+        let _writer = self.local_registration().await;
         let ticket = self.follow.ticket();
         let new = NewVersion {
             context: subject.context.clone(),
@@ -99,7 +103,13 @@ impl Registry {
                     )
                 };
                 let result = self
-                    .check_compat(&subject, &parsed, config.level, live.clone())
+                    .check_compat(
+                        Lane::Requests,
+                        &subject,
+                        &parsed,
+                        config.level,
+                        live.clone(),
+                    )
                     .await?;
                 Some((live, config.level, result))
             };
@@ -125,7 +135,15 @@ impl Registry {
                 }
             })
         };
-        let outcome = self.store.register(&new, &decide).await?;
+        let outcome = match self.store.register(&new, &decide).await {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                if matches!(e, StoreError::Backend(_) | StoreError::Unavailable(_)) {
+                    self.doubt_mirror();
+                }
+                return Err(e.into());
+            }
+        };
         let row = match outcome {
             RegisterOutcome::Existing(row) => row,
             RegisterOutcome::Aborted => {
@@ -137,7 +155,7 @@ impl Registry {
             RegisterOutcome::Inserted {
                 id, version, ts, ..
             } => {
-                self.settled(ticket, &subject).await;
+                self.settled(ticket, &subject, Instant::now()).await;
                 VersionRow {
                     version,
                     schema_id: id,
@@ -165,24 +183,25 @@ impl Registry {
         Ok(SchemaView::version(subject.to_string(), &row, &entry))
     }
 
-    async fn settled(&self, ticket: Ticket<'_>, subject: &QualifiedSubject) {
+    async fn settled(&self, ticket: Ticket<'_>, subject: &QualifiedSubject, committed: Instant) {
         let change = Change::Subject {
             context: subject.context.clone(),
             subject: subject.name.clone(),
         };
-        self.settle(ticket, &[change]).await;
+        self.settle_since(ticket, &[change], Some(committed)).await;
     }
 
-    /// Checks `parsed` against `live` on a deep stack.
+    /// Checks `parsed` against `live` on a deep stack, on the workers of `lane`.
     async fn check_compat(
         &self,
+        lane: Lane,
         subject: &QualifiedSubject,
         parsed: &SharedSchema,
         level: evreg_core::CompatibilityLevel,
         live: Vec<VersionRow>,
     ) -> Result<Result<(), Error>, Error> {
         let (state, subj, p) = (self.state.clone(), subject.clone(), parsed.clone());
-        run_deep(move || {
+        run_deep_in(lane, move || {
             compat::check_versions(&state, &subj, &p, level, &live)
                 .and_then(|found| found.into_result(&subj))
         })
@@ -248,7 +267,7 @@ impl Registry {
                 // Another writer changed the subject (or its level) since the
                 // precheck: check against what the database holds.
                 _ => {
-                    self.check_compat(c.subject, c.parsed, config.level, live)
+                    self.check_compat(Lane::InTransaction, c.subject, c.parsed, config.level, live)
                         .await??;
                 }
             }
@@ -301,6 +320,16 @@ impl Registry {
         live: &[VersionRow],
     ) -> Result<Option<VersionRow>, Error> {
         let st = self.read();
+        // Content neither the database nor the mirror holds (the usual case)
+        // is no version's: skip the walk, made while the batch waits.
+        if view.existing_id.is_none()
+            && !st
+                .contexts
+                .get(&c.new.context)
+                .is_some_and(|ctx| ctx.by_key.contains_key(&c.new.content.content_key))
+        {
+            return Ok(None);
+        }
         let same_content = |row: &VersionRow| {
             Some(row.schema_id) == view.existing_id
                 || st
@@ -330,6 +359,14 @@ impl Registry {
     /// Whether `subject` has a live version with this content.
     fn is_live_content(&self, subject: &QualifiedSubject, content_key: &str) -> bool {
         let st = self.read();
+        // New content (the usual case) is known without walking the subject.
+        if !st
+            .contexts
+            .get(&subject.context)
+            .is_some_and(|c| c.by_key.contains_key(content_key))
+        {
+            return false;
+        }
         st.versions(subject).iter().any(|v| {
             !v.deleted
                 && st

@@ -34,7 +34,7 @@ pub mod sqlite;
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Why the store could not do what was asked.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// An explicit id (IMPORT) already holds different content.
     #[error("schema id {id} already holds different content")]

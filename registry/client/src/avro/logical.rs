@@ -102,6 +102,11 @@ impl<'de> DeserializeAs<'de, uuid::Uuid> for Uuid {
 /// The unscaled two's complement bytes of `value` at `scale`; refuses values that
 /// would lose digits, because silently rounding money is worse than failing.
 fn unscaled_bytes<E: serde::ser::Error>(value: &BigDecimal, scale: u32) -> Result<Vec<u8>, E> {
+    let (digits, own_scale) = value.as_bigint_and_scale();
+    if own_scale == i64::from(scale) {
+        // The usual case, and the hot one: no rescaling, no comparison.
+        return Ok(digits.to_signed_bytes_be());
+    }
     let rescaled = value.with_scale(i64::from(scale));
     if &rescaled != value {
         return Err(E::custom(format!(

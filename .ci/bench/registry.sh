@@ -4,6 +4,7 @@
 # 1 KB body). Not part of CI: figures go to BENCHMARKS.md.
 #   bash .ci/bench/registry.sh            # reads, lookups, registrations
 #   STARTUP=1 bash .ci/bench/registry.sh  # also startup with 100,000 versions
+#   READ_ROUNDS=5 bash .ci/bench/registry.sh  # more alternating read rounds (default 3)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 here=.ci/bench
@@ -36,8 +37,20 @@ for i in $(seq 0 999); do
     "http://127.0.0.1:18081/subjects/bench-$i/versions" >/dev/null
 done
 
-run_wrk "baseline: fixed 1 KB body (minimal axum handler)" -s $here/fixed.lua http://127.0.0.1:18082
-run_wrk "GET /schemas/ids/{id}" -s $here/ids.lua http://127.0.0.1:18081
+# The read ratio: baseline and evreg alternate, READ_ROUNDS times, so both see
+# the same machine; the median of the per-round ratios is the figure.
+ratios=()
+for round in $(seq 1 "${READ_ROUNDS:-3}"); do
+  out=$(run_wrk "round $round baseline: fixed 1 KB body (minimal axum handler)" -s $here/fixed.lua http://127.0.0.1:18082)
+  echo "$out"
+  base=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  out=$(run_wrk "round $round GET /schemas/ids/{id}" -s $here/ids.lua http://127.0.0.1:18081)
+  echo "$out"
+  ids=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  ratios+=("$(echo "scale=3; $ids / $base" | bc)")
+  echo "--- round $round read ratio: ${ratios[-1]}"
+done
+echo "--- read ratios: ${ratios[*]}; median $(printf '%s\n' "${ratios[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')"
 run_wrk "POST /subjects/{s} (lookup by content)" -s $here/lookup.lua http://127.0.0.1:18081
 run_wrk "POST /subjects/{s}/versions (new versions under BACKWARD)" -s $here/register.lua http://127.0.0.1:18081 -- "$RANDOM" 16
 echo "--- resident memory of evreg after the runs: $(rss_kib "$reg") KiB"

@@ -81,11 +81,64 @@ pub struct Delivered {
 /// One encoded event, ready to produce.
 struct Outgoing {
     topic: &'static str,
-    event_type: String,
-    event_id: String,
+    event_type: &'static str,
+    event_id: uuid::Uuid,
     key: Option<String>,
     value: Vec<u8>,
     headers: OwnedHeaders,
+}
+
+impl Outgoing {
+    fn record(&self) -> FutureRecord<'_, String, Vec<u8>> {
+        let record = FutureRecord::to(self.topic)
+            .payload(&self.value)
+            .headers(self.headers.clone());
+        match &self.key {
+            Some(key) => record.key(key),
+            None => record,
+        }
+    }
+
+    fn refused(&self, reason: String) -> BusError {
+        BusError::NotAccepted {
+            event_type: self.event_type.to_owned(),
+            event_id: self.event_id.to_string(),
+            topic: self.topic.to_owned(),
+            reason,
+        }
+    }
+
+    fn failed(&self, e: KafkaError) -> BusError {
+        kafka(format!(
+            "producing {} {} to topic '{}'",
+            self.event_type, self.event_id, self.topic
+        ))(e)
+    }
+}
+
+/// An event handed to the client by [`KafkaProducer::enqueue`], on its way to
+/// the broker.
+#[must_use = "an enqueued event may still fail: await `delivered`"]
+pub struct Pending {
+    out: Outgoing,
+    future: DeliveryFuture,
+    timeout: Duration,
+}
+
+impl std::fmt::Debug for Pending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pending")
+            .field("event_type", &self.out.event_type)
+            .field("event_id", &self.out.event_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Pending {
+    /// Waits until the broker has the event (or it failed).
+    pub async fn delivered(self) -> Result<Delivered, BusError> {
+        delivered(&self.out, self.future, self.timeout).await
+    }
 }
 
 /// Produces catalogue events to their topic, after the schema layer has
@@ -138,17 +191,40 @@ impl KafkaProducer {
     where
         E: EventMeta + Serialize + 'static,
     {
-        let mut delivered = self.send_all(std::slice::from_ref(envelope)).await?;
-        delivered.pop().ok_or_else(|| BusError::NotAccepted {
-            event_type: envelope.event_type.clone(),
-            event_id: envelope.event_id.to_string(),
-            topic: E::TOPIC.to_owned(),
-            reason: "no delivery report".to_owned(),
-        })
+        self.enqueue(envelope).await?.delivered().await
+    }
+
+    /// Encodes one event and hands it to the client without waiting for the
+    /// broker; await [`Pending::delivered`] for that. The way to stream events
+    /// fast: encoding the next event overlaps the client sending the last ones,
+    /// and events enqueued in order reach their partition in order. An event the
+    /// schema layer refuses is not enqueued (those before it may be). When the
+    /// client's queue is full this waits for room, up to the delivery timeout.
+    pub async fn enqueue<E>(&self, envelope: &Envelope<E>) -> Result<Pending, BusError>
+    where
+        E: EventMeta + Serialize + 'static,
+    {
+        let out = self.encode(envelope).await?;
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        loop {
+            if let Some(future) = self.try_enqueue(&out)? {
+                return Ok(Pending {
+                    out,
+                    future,
+                    timeout: self.timeout,
+                });
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(out.refused("the client's queue stayed full".to_owned()));
+            }
+            // Deliveries free the queue in the client's own threads.
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
     }
 
     /// Sends events in order and waits until the broker has every one. Every
-    /// event is encoded first, so when the schema layer refuses one, none is sent.
+    /// event is encoded first, so when the schema layer refuses one, none is sent
+    /// (use [`enqueue`](Self::enqueue) to stream instead).
     pub async fn send_all<E>(&self, envelopes: &[Envelope<E>]) -> Result<Vec<Delivered>, BusError>
     where
         E: EventMeta + Serialize + 'static,
@@ -168,14 +244,14 @@ impl KafkaProducer {
                 // The client's queue is full: wait for the oldest record.
                 match pending.pop_front() {
                     Some((j, future)) => {
-                        done[j] = Some(self.delivered(&outgoing[j], future).await?)
+                        done[j] = Some(delivered(&outgoing[j], future, self.timeout).await?)
                     }
                     None => tokio::time::sleep(Duration::from_millis(10)).await,
                 }
             }
         }
         for (j, future) in pending {
-            done[j] = Some(self.delivered(&outgoing[j], future).await?);
+            done[j] = Some(delivered(&outgoing[j], future, self.timeout).await?);
         }
         Ok(done.into_iter().flatten().collect())
     }
@@ -199,8 +275,8 @@ impl KafkaProducer {
         });
         Ok(Outgoing {
             topic: E::TOPIC,
-            event_type: envelope.event_type.clone(),
-            event_id: envelope.event_id.to_string(),
+            event_type: E::EVENT_TYPE,
+            event_id: envelope.event_id,
             key: envelope.data.partition_key(),
             value,
             headers,
@@ -209,41 +285,10 @@ impl KafkaProducer {
 
     /// Hands a record to the client; `None` when its queue is full.
     fn try_enqueue(&self, out: &Outgoing) -> Result<Option<DeliveryFuture>, BusError> {
-        let mut record = FutureRecord::to(out.topic)
-            .payload(&out.value)
-            .headers(out.headers.clone());
-        if let Some(key) = &out.key {
-            record = record.key(key);
-        }
-        match self.producer.send_result(record) {
+        match self.producer.send_result(out.record()) {
             Ok(future) => Ok(Some(future)),
             Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => Ok(None),
-            Err((e, _)) => Err(kafka(format!(
-                "producing {} {} to topic '{}'",
-                out.event_type, out.event_id, out.topic
-            ))(e)),
-        }
-    }
-
-    async fn delivered(
-        &self,
-        out: &Outgoing,
-        future: DeliveryFuture,
-    ) -> Result<Delivered, BusError> {
-        let refused = |reason: String| BusError::NotAccepted {
-            event_type: out.event_type.clone(),
-            event_id: out.event_id.clone(),
-            topic: out.topic.to_owned(),
-            reason,
-        };
-        match tokio::time::timeout(self.timeout + REPORT_SLACK, future).await {
-            Err(_) => Err(refused("no delivery report in time".to_owned())),
-            Ok(Err(_)) => Err(refused("the producer was dropped".to_owned())),
-            Ok(Ok(Err((e, _)))) => Err(refused(e.to_string())),
-            Ok(Ok(Ok(d))) => Ok(Delivered {
-                partition: d.partition,
-                offset: d.offset,
-            }),
+            Err((e, _)) => Err(out.failed(e)),
         }
     }
 
@@ -251,6 +296,22 @@ impl KafkaProducer {
     pub fn flush(&self, timeout: Duration) -> Result<(), BusError> {
         rdkafka::producer::Producer::flush(&self.producer, timeout)
             .map_err(kafka("flushing the producer"))
+    }
+}
+
+async fn delivered(
+    out: &Outgoing,
+    future: DeliveryFuture,
+    timeout: Duration,
+) -> Result<Delivered, BusError> {
+    match tokio::time::timeout(timeout + REPORT_SLACK, future).await {
+        Err(_) => Err(out.refused("no delivery report in time".to_owned())),
+        Ok(Err(_)) => Err(out.refused("the producer was dropped".to_owned())),
+        Ok(Ok(Err((e, _)))) => Err(out.refused(e.to_string())),
+        Ok(Ok(Ok(d))) => Ok(Delivered {
+            partition: d.partition,
+            offset: d.offset,
+        }),
     }
 }
 
@@ -321,10 +382,12 @@ impl<T: TopicEvents + 'static> KafkaConsumer<T> {
         if let Some((partition, offset)) = self.last.take() {
             self.consumer
                 .store_offset(T::TOPIC, partition, offset)
-                .map_err(kafka(format!(
-                    "storing offset {offset} of topic '{}' partition {partition}",
-                    T::TOPIC
-                )))?;
+                .map_err(|e| {
+                    kafka(format!(
+                        "storing offset {offset} of topic '{}' partition {partition}",
+                        T::TOPIC
+                    ))(e)
+                })?;
         }
         Ok(())
     }
@@ -333,22 +396,21 @@ impl<T: TopicEvents + 'static> KafkaConsumer<T> {
     /// [`BusError::Undecodable`] and is passed over (its offset is stored).
     pub async fn recv(&mut self) -> Result<Received<T>, BusError> {
         self.store_last()?;
+        // Read in place (no `detach` copy); only the key is copied out.
         let message = self
             .consumer
             .recv()
             .await
-            .map_err(kafka(format!("reading topic '{}'", T::TOPIC)))?
-            .detach();
+            .map_err(|e| kafka(format!("reading topic '{}'", T::TOPIC))(e))?;
         let (partition, offset) = (message.partition(), message.offset());
-        self.last = Some((partition, offset));
-        let headers: Vec<(&str, &str)> = message
-            .headers()
-            .map(|h| {
+        let mut headers: Vec<(&str, &str)> = Vec::new();
+        if let Some(h) = message.headers() {
+            headers.reserve_exact(h.count());
+            headers.extend(
                 h.iter()
-                    .filter_map(|h| Some((h.key, std::str::from_utf8(h.value?).ok()?)))
-                    .collect()
-            })
-            .unwrap_or_default();
+                    .filter_map(|h| Some((h.key, std::str::from_utf8(h.value?).ok()?))),
+            );
+        }
         let decoded = match wire::split(message.payload().unwrap_or_default()) {
             Ok((id, payload)) => {
                 self.decoders
@@ -357,12 +419,15 @@ impl<T: TopicEvents + 'static> KafkaConsumer<T> {
             }
             Err(e) => Err(e.to_string()),
         };
+        let key = message.key().map(<[u8]>::to_vec);
+        drop(message);
+        self.last = Some((partition, offset));
         match decoded {
             Ok(envelope) => Ok(Received {
                 envelope,
                 partition,
                 offset,
-                key: message.key().map(<[u8]>::to_vec),
+                key,
             }),
             Err(reason) => Err(BusError::Undecodable {
                 location: format!("topic '{}' partition {partition} offset {offset}", T::TOPIC),

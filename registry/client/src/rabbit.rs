@@ -17,6 +17,7 @@
 //! queue with the reason in [`DEAD_LETTER_REASON_HEADER`], then acknowledged,
 //! so it is neither lost nor redelivered forever.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -155,10 +156,35 @@ fn long_string(s: impl Into<String>) -> AMQPValue {
 /// One encoded event, ready to publish.
 struct Outgoing {
     topic: &'static str,
-    event_type: String,
-    event_id: String,
+    event_type: &'static str,
+    event_id: uuid::Uuid,
     payload: Vec<u8>,
+    /// Moved into the publish.
     properties: BasicProperties,
+}
+
+/// An event published by [`RabbitProducer::enqueue`], awaiting the broker's
+/// confirm.
+#[must_use = "a published event may still be refused: await `confirmed`"]
+pub struct RabbitPending {
+    out: Outgoing,
+    confirm: PublisherConfirm,
+}
+
+impl std::fmt::Debug for RabbitPending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RabbitPending")
+            .field("event_type", &self.out.event_type)
+            .field("event_id", &self.out.event_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RabbitPending {
+    /// Waits for the broker's confirm (or its refusal).
+    pub async fn confirmed(self) -> Result<(), BusError> {
+        RabbitProducer::confirmed(&self.out, self.confirm).await
+    }
 }
 
 /// Publishes catalogue events to their topic's exchange, after the schema layer
@@ -204,11 +230,26 @@ impl RabbitProducer {
     where
         E: EventMeta + Serialize + 'static,
     {
-        self.send_all(std::slice::from_ref(envelope)).await
+        self.enqueue(envelope).await?.confirmed().await
+    }
+
+    /// Encodes one event and publishes it without waiting for the confirm;
+    /// await [`RabbitPending::confirmed`] for that. The way to stream events
+    /// fast: encoding the next event overlaps the broker taking the last ones.
+    /// An event the schema layer refuses is not published (those before it may be).
+    pub async fn enqueue<E>(&self, envelope: &Envelope<E>) -> Result<RabbitPending, BusError>
+    where
+        E: EventMeta + Serialize + 'static,
+    {
+        let mut out = self.encode(envelope).await?;
+        self.ensure_exchange(E::TOPIC).await?;
+        let confirm = self.publish(&mut out).await?;
+        Ok(RabbitPending { out, confirm })
     }
 
     /// Sends events in order and waits for every confirm. Every event is
-    /// encoded first, so when the schema layer refuses one, none is sent.
+    /// encoded first, so when the schema layer refuses one, none is sent
+    /// (use [`enqueue`](Self::enqueue) to stream instead).
     pub async fn send_all<E>(&self, envelopes: &[Envelope<E>]) -> Result<(), BusError>
     where
         E: EventMeta + Serialize + 'static,
@@ -219,8 +260,8 @@ impl RabbitProducer {
         }
         self.ensure_exchange(E::TOPIC).await?;
         let mut pending = Vec::with_capacity(outgoing.len());
-        for out in outgoing {
-            let confirm = self.publish(&out).await?;
+        for mut out in outgoing {
+            let confirm = self.publish(&mut out).await?;
             pending.push((out, confirm));
         }
         for (out, confirm) in pending {
@@ -257,8 +298,8 @@ impl RabbitProducer {
             .with_timestamp(u64::try_from(millis / 1000).unwrap_or(0));
         Ok(Outgoing {
             topic: E::TOPIC,
-            event_type: envelope.event_type.clone(),
-            event_id: envelope.event_id.to_string(),
+            event_type: E::EVENT_TYPE,
+            event_id: envelope.event_id,
             payload,
             properties,
         })
@@ -280,36 +321,40 @@ impl RabbitProducer {
         Ok(())
     }
 
-    async fn publish(&self, out: &Outgoing) -> Result<PublisherConfirm, BusError> {
+    async fn publish(&self, out: &mut Outgoing) -> Result<PublisherConfirm, BusError> {
         self.channel
             .basic_publish(
                 out.topic.into(),
-                out.event_type.as_str().into(),
+                out.event_type.into(),
                 BasicPublishOptions {
                     mandatory: true,
                     ..BasicPublishOptions::default()
                 },
                 &out.payload,
-                out.properties.clone(),
+                std::mem::take(&mut out.properties),
             )
             .await
-            .map_err(amqp(format!(
-                "publishing {} {} to exchange '{}'",
-                out.event_type, out.event_id, out.topic
-            )))
+            .map_err(|e| {
+                amqp(format!(
+                    "publishing {} {} to exchange '{}'",
+                    out.event_type, out.event_id, out.topic
+                ))(e)
+            })
     }
 
     async fn confirmed(out: &Outgoing, confirm: PublisherConfirm) -> Result<(), BusError> {
         let refused = |reason: String| BusError::NotAccepted {
-            event_type: out.event_type.clone(),
-            event_id: out.event_id.clone(),
+            event_type: out.event_type.to_owned(),
+            event_id: out.event_id.to_string(),
             topic: out.topic.to_owned(),
             reason,
         };
-        match confirm.await.map_err(amqp(format!(
-            "waiting for the confirm of {} {}",
-            out.event_type, out.event_id
-        )))? {
+        match confirm.await.map_err(|e| {
+            amqp(format!(
+                "waiting for the confirm of {} {}",
+                out.event_type, out.event_id
+            ))(e)
+        })? {
             Confirmation::Ack(None) => Ok(()),
             Confirmation::Ack(Some(returned)) | Confirmation::Nack(Some(returned)) => {
                 Err(refused(format!(
@@ -326,15 +371,15 @@ impl RabbitProducer {
 }
 
 /// A header's value as text (strings as they are, integers in decimal).
-fn header_text(value: &AMQPValue) -> Option<String> {
+fn header_text(value: &AMQPValue) -> Option<Cow<'_, str>> {
     match value {
-        AMQPValue::LongString(s) => Some(String::from_utf8_lossy(s.as_bytes()).into_owned()),
-        AMQPValue::ShortString(s) => Some(s.as_str().to_owned()),
-        AMQPValue::LongLongInt(n) => Some(n.to_string()),
-        AMQPValue::LongInt(n) => Some(n.to_string()),
-        AMQPValue::LongUInt(n) => Some(n.to_string()),
-        AMQPValue::ShortInt(n) => Some(n.to_string()),
-        AMQPValue::ShortUInt(n) => Some(n.to_string()),
+        AMQPValue::LongString(s) => Some(String::from_utf8_lossy(s.as_bytes())),
+        AMQPValue::ShortString(s) => Some(Cow::Borrowed(s.as_str())),
+        AMQPValue::LongLongInt(n) => Some(n.to_string().into()),
+        AMQPValue::LongInt(n) => Some(n.to_string().into()),
+        AMQPValue::LongUInt(n) => Some(n.to_string().into()),
+        AMQPValue::ShortInt(n) => Some(n.to_string().into()),
+        AMQPValue::ShortUInt(n) => Some(n.to_string().into()),
         _ => None,
     }
 }
@@ -415,14 +460,16 @@ impl<T: TopicEvents + 'static> RabbitConsumer<T> {
         loop {
             let delivery = match self.consumer.next().await {
                 None => return Ok(None),
-                Some(d) => d.map_err(amqp(format!("reading queue '{}'", self.group)))?,
+                Some(d) => d.map_err(|e| amqp(format!("reading queue '{}'", self.group))(e))?,
             };
             match self.decode(&delivery).await {
                 Ok(envelope) => {
                     delivery
                         .ack(BasicAckOptions::default())
                         .await
-                        .map_err(amqp(format!("acknowledging a message of '{}'", self.group)))?;
+                        .map_err(|e| {
+                            amqp(format!("acknowledging a message of '{}'", self.group))(e)
+                        })?;
                     return Ok(Some(envelope));
                 }
                 Err(reason) => self.dead_letter(&delivery, &reason).await?,
@@ -436,12 +483,12 @@ impl<T: TopicEvents + 'static> RabbitConsumer<T> {
             .headers()
             .as_ref()
             .ok_or_else(|| "the message has no headers".to_owned())?;
-        let texts: Vec<(&str, String)> = table
+        let texts: Vec<(&str, Cow<'_, str>)> = table
             .inner()
             .iter()
             .filter_map(|(k, v)| Some((k.as_str(), header_text(v)?)))
             .collect();
-        let headers: Vec<(&str, &str)> = texts.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let headers: Vec<(&str, &str)> = texts.iter().map(|(k, v)| (*k, v.as_ref())).collect();
         let id = headers
             .iter()
             .find(|(k, _)| *k == wire::SCHEMA_ID_HEADER)

@@ -340,6 +340,46 @@ impl Sink for evreg_client::kafka::KafkaProducer {
     }
 }
 
+/// A producer used through its `enqueue` (Kafka's or RabbitMQ's): every event
+/// of the batch is handed over as soon as it is encoded, then the deliveries
+/// are awaited.
+#[cfg(any(feature = "kafka", feature = "rabbitmq"))]
+pub struct Streaming<'a, P>(pub &'a P);
+
+#[cfg(feature = "kafka")]
+impl Sink for Streaming<'_, evreg_client::kafka::KafkaProducer> {
+    async fn send<E>(&self, batch: &[Envelope<E>]) -> Result<(), evreg_client::bus::BusError>
+    where
+        E: EventMeta + serde::Serialize + 'static,
+    {
+        let mut pending = Vec::with_capacity(batch.len());
+        for envelope in batch {
+            pending.push(self.0.enqueue(envelope).await?);
+        }
+        for p in pending {
+            p.delivered().await?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(feature = "rabbitmq")]
+impl Sink for Streaming<'_, evreg_client::rabbit::RabbitProducer> {
+    async fn send<E>(&self, batch: &[Envelope<E>]) -> Result<(), evreg_client::bus::BusError>
+    where
+        E: EventMeta + serde::Serialize + 'static,
+    {
+        let mut pending = Vec::with_capacity(batch.len());
+        for envelope in batch {
+            pending.push(self.0.enqueue(envelope).await?);
+        }
+        for p in pending {
+            p.confirmed().await?;
+        }
+        Ok(())
+    }
+}
+
 /// Per catalogue topic: the consumer's decoder table, and a producer of
 /// `rounds` rounds of `batch` random events of every event type of the topic.
 #[cfg(any(feature = "kafka", feature = "rabbitmq"))]

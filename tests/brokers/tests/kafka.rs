@@ -16,7 +16,9 @@ use evreg_broker_tests::catalog::topics::{
     CustomerEvents, InventoryEvents, OrderEvents, PaymentEvents,
 };
 use evreg_broker_tests::evolving::{self, EventsV1, EventsV2, PlacedV1, PlacedV2, PlacedV3};
-use evreg_broker_tests::{EventSource, Sent, broker_available, start_registry, topics, unique};
+use evreg_broker_tests::{
+    EventSource, Sent, Streaming, broker_available, start_registry, topics, unique,
+};
 use evreg_client::bus::{BusError, EventDecoders};
 use evreg_client::kafka::{
     KafkaConsumer, KafkaProducer, Received, TopicOutcome, TopicSpec, consumer_config, ensure_topics,
@@ -244,7 +246,8 @@ async fn every_catalogue_event_reaches_two_groups_in_key_order() {
         &setup,
         &mut source,
         topics::payment_decoders,
-        async |p, s, sent| topics::produce_payments(p, s, rounds, batch, sent).await,
+        // Payments go through `enqueue`, the streaming path.
+        async |p, s, sent| topics::produce_payments(&Streaming(p), s, rounds, batch, sent).await,
     )
     .await;
 }
@@ -410,6 +413,10 @@ async fn refused_events_send_nothing() {
     match auto.send(&bad).await {
         Err(BusError::Serde(SerdeError::Incompatible { .. })) => {}
         other => panic!("expected Incompatible, got {other:?}"),
+    }
+    match auto.enqueue(&bad).await {
+        Err(BusError::Serde(SerdeError::Incompatible { .. })) => {}
+        other => panic!("expected Incompatible from enqueue, got {other:?}"),
     }
     assert_eq!(
         written(evolving::TOPIC),

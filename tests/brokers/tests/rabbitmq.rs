@@ -11,7 +11,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use evreg_broker_tests::evolving::{EventsV1, EventsV2, PlacedV1, PlacedV2, PlacedV3};
-use evreg_broker_tests::{EventSource, Sent, broker_available, start_registry, topics, unique};
+use evreg_broker_tests::{
+    EventSource, Sent, Streaming, broker_available, start_registry, topics, unique,
+};
 use evreg_client::bus::{BusError, EventDecoders};
 use evreg_client::rabbit::{
     DEAD_LETTER_REASON_HEADER, RabbitConsumer, RabbitProducer, connect, dead_letter_queue,
@@ -155,7 +157,8 @@ async fn every_catalogue_event_reaches_two_groups_in_key_order() {
         &setup,
         &mut source,
         topics::payment_decoders,
-        async |p, s, sent| topics::produce_payments(p, s, rounds, batch, sent).await,
+        // Payments go through `enqueue`, the streaming path.
+        async |p, s, sent| topics::produce_payments(&Streaming(p), s, rounds, batch, sent).await,
     )
     .await;
 }
@@ -355,6 +358,16 @@ async fn refused_events_send_nothing() {
     {
         Err(BusError::Serde(SerdeError::Incompatible { .. })) => {}
         other => panic!("expected Incompatible, got {other:?}"),
+    }
+    let streamed = auto
+        .enqueue(&Envelope::new(PlacedV3 {
+            order_id: Uuid::from_u128(4),
+            amount: "four".into(),
+        }))
+        .await;
+    match streamed {
+        Err(BusError::Serde(SerdeError::Incompatible { .. })) => {}
+        other => panic!("expected Incompatible from enqueue, got {other:?}"),
     }
     // Only the one accepted event is on the queue.
     let got = take(&mut consumer, 1).await;

@@ -495,21 +495,27 @@ impl<'a> Enc<'a> {
                 write_bytes(self.out, v.as_bytes());
                 Ok(())
             }
-            Node::Enum { .. } => self.symbol(v, kind),
+            Node::Enum { .. } => self.symbol(v, None, kind),
             _ => Err(self.mismatch(kind)),
         }
     }
 
-    /// Writes `name`'s position in the current enum node.
-    fn symbol(self, name: &str, kind: Kind<'_>) -> Result<(), EncodeError> {
+    /// Writes `name`'s position in the current enum node; `hint` is where the
+    /// Rust variant sits, which is the symbol's position for generated enums.
+    fn symbol(self, name: &str, hint: Option<u32>, kind: Kind<'_>) -> Result<(), EncodeError> {
         match self.at(self.node) {
             Node::Enum {
                 name: enum_name,
                 symbols,
             } => {
-                let i = symbols.iter().position(|s| s == name).ok_or_else(|| {
-                    EncodeError::new(format!("`{name}` is not a symbol of enum {enum_name}"))
-                })?;
+                let hinted = hint
+                    .map(|h| h as usize)
+                    .filter(|&h| symbols.get(h).is_some_and(|s| s == name));
+                let i = hinted
+                    .or_else(|| symbols.iter().position(|s| s == name))
+                    .ok_or_else(|| {
+                        EncodeError::new(format!("`{name}` is not a symbol of enum {enum_name}"))
+                    })?;
                 push_varint(self.out, i as i64);
                 Ok(())
             }
@@ -663,12 +669,12 @@ impl<'a> ser::Serializer for Enc<'a> {
     fn serialize_unit_variant(
         mut self,
         _name: &'static str,
-        _index: u32,
+        index: u32,
         variant: &'static str,
     ) -> Result<(), EncodeError> {
         let kind = Kind::Symbol(variant);
         match self.resolve(kind)? {
-            Node::Enum { .. } => self.symbol(variant, kind),
+            Node::Enum { .. } => self.symbol(variant, Some(index), kind),
             Node::String => {
                 write_bytes(self.out, variant.as_bytes());
                 Ok(())
@@ -900,11 +906,19 @@ impl<'a> RecordEnc<'a> {
     }
 
     fn field<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> Result<(), EncodeError> {
-        let Some(&pos) = self.record.index.get(key) else {
-            return Err(EncodeError::new(format!(
-                "record {} has no field `{key}`",
-                self.record.name
-            )));
+        // Types generated from the schema give their fields in schema order, so
+        // the field due next is the usual answer; the index covers the rest.
+        let due = self
+            .record
+            .fields
+            .get(self.next)
+            .is_some_and(|(name, _)| name == key);
+        let pos = if due {
+            self.next
+        } else {
+            *self.record.index.get(key).ok_or_else(|| {
+                EncodeError::new(format!("record {} has no field `{key}`", self.record.name))
+            })?
         };
         let (name, node) = &self.record.fields[pos];
         let already = pos < self.next || self.early.get(pos).is_some_and(Option::is_some);

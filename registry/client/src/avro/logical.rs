@@ -8,8 +8,8 @@
 use std::fmt;
 use std::str::FromStr;
 
-use bigdecimal::BigDecimal;
 use bigdecimal::num_bigint::BigInt;
+use bigdecimal::{BigDecimal, ToPrimitive};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, SecondsFormat, Timelike, Utc};
 use serde::de::{self, SeqAccess, Visitor};
 use serde::{Deserializer, Serializer};
@@ -83,19 +83,45 @@ pub struct Uuid;
 impl SerializeAs<uuid::Uuid> for Uuid {
     fn serialize_as<S: Serializer>(source: &uuid::Uuid, serializer: S) -> Result<S::Ok, S::Error> {
         // uuid's own impl writes 16 raw bytes to a non-human-readable serializer,
-        // which apache-avro then refuses for a string-based uuid.
-        serializer.collect_str(&source.hyphenated())
+        // which apache-avro then refuses for a string-based uuid. The text is
+        // formatted on the stack: this runs for every id of every event.
+        let mut text = uuid::Uuid::encode_buffer();
+        serializer.serialize_str(source.hyphenated().encode_lower(&mut text))
     }
 }
 
 impl<'de> DeserializeAs<'de, uuid::Uuid> for Uuid {
     fn deserialize_as<D: Deserializer<'de>>(deserializer: D) -> Result<uuid::Uuid, D::Error> {
-        let v = deserializer.deserialize_bytes(BytesVisitor)?;
+        deserializer.deserialize_bytes(UuidVisitor)
+    }
+}
+
+/// A uuid from its 16 bytes or its text, whichever the format hands over.
+struct UuidVisitor;
+
+impl UuidVisitor {
+    fn parse<E: de::Error>(v: &[u8]) -> Result<uuid::Uuid, E> {
         if v.len() == 16 {
-            return uuid::Uuid::from_slice(&v).map_err(de::Error::custom);
+            return uuid::Uuid::from_slice(v).map_err(E::custom);
         }
-        let s = std::str::from_utf8(&v).map_err(de::Error::custom)?;
-        uuid::Uuid::parse_str(s).map_err(de::Error::custom)
+        let s = std::str::from_utf8(v).map_err(E::custom)?;
+        uuid::Uuid::parse_str(s).map_err(E::custom)
+    }
+}
+
+impl<'de> Visitor<'de> for UuidVisitor {
+    type Value = uuid::Uuid;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a uuid (16 bytes or its text)")
+    }
+    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<uuid::Uuid, E> {
+        UuidVisitor::parse(v)
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<uuid::Uuid, E> {
+        UuidVisitor::parse(v.as_bytes())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<uuid::Uuid, A::Error> {
+        UuidVisitor::parse(&BytesVisitor.visit_seq(seq)?)
     }
 }
 
@@ -127,10 +153,19 @@ impl<'de> Visitor<'de> for DecimalVisitor {
         f.write_str("a decimal (two's complement bytes or a decimal string)")
     }
     fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<BigDecimal, E> {
-        Ok(BigDecimal::new(
-            BigInt::from_signed_bytes_be(v),
-            i64::from(self.scale),
-        ))
+        let digits = if !v.is_empty() && v.len() <= 16 {
+            // Sign-extend into an i128: cheaper than num-bigint's general path.
+            let mut buffer = if v[0] & 0x80 != 0 {
+                [0xff; 16]
+            } else {
+                [0; 16]
+            };
+            buffer[16 - v.len()..].copy_from_slice(v);
+            BigInt::from(i128::from_be_bytes(buffer))
+        } else {
+            BigInt::from_signed_bytes_be(v)
+        };
+        Ok(BigDecimal::new(digits, i64::from(self.scale)))
     }
     fn visit_byte_buf<E: de::Error>(self, v: Vec<u8>) -> Result<BigDecimal, E> {
         self.visit_bytes(&v)
@@ -172,8 +207,30 @@ impl<const SCALE: u32> SerializeAs<BigDecimal> for Decimal<SCALE> {
         if serializer.is_human_readable() {
             return serializer.collect_str(&source.with_scale(i64::from(SCALE)));
         }
+        // Amounts that fit 128 bits (every money amount) skip num-bigint's
+        // allocating conversion.
+        let (digits, own_scale) = source.as_bigint_and_scale();
+        if own_scale == i64::from(SCALE)
+            && let Some(small) = digits.to_i128()
+        {
+            let (buffer, start) = minimal_twos_complement(small);
+            return serializer.serialize_bytes(&buffer[start..]);
+        }
         serializer.serialize_bytes(&unscaled_bytes::<S::Error>(source, SCALE)?)
     }
+}
+
+/// `value`'s big-endian two's complement bytes, shortest form (as
+/// `BigInt::to_signed_bytes_be` writes them): `buffer[start..]`.
+fn minimal_twos_complement(value: i128) -> ([u8; 16], usize) {
+    let buffer = value.to_be_bytes();
+    let fill = if value < 0 { 0xff } else { 0 };
+    let mut start = 0;
+    // A leading byte may go while it only repeats the sign of the next one.
+    while start < 15 && buffer[start] == fill && (buffer[start + 1] & 0x80) == (fill & 0x80) {
+        start += 1;
+    }
+    (buffer, start)
 }
 
 impl<'de, const SCALE: u32> DeserializeAs<'de, BigDecimal> for Decimal<SCALE> {
@@ -482,5 +539,50 @@ impl<'de> DeserializeAs<'de, BigDecimal> for BigDecimalBytes {
         }
         let bytes = deserializer.deserialize_byte_buf(BytesVisitor)?;
         parse_big_decimal(&bytes).ok_or_else(|| de::Error::custom("malformed Avro big-decimal"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Edges of every byte width, both signs.
+    fn samples() -> Vec<i128> {
+        let mut out = vec![0, 1, -1, i128::MAX, i128::MIN, i128::MAX - 1, i128::MIN + 1];
+        for bits in 1..127 {
+            let p = 1i128 << bits;
+            out.extend([p, p - 1, p + 1, -p, -p - 1, -p + 1]);
+        }
+        out
+    }
+
+    #[test]
+    fn short_twos_complement_matches_num_bigint() {
+        for v in samples() {
+            let (buffer, start) = minimal_twos_complement(v);
+            assert_eq!(
+                &buffer[start..],
+                BigInt::from(v).to_signed_bytes_be().as_slice(),
+                "{v}"
+            );
+        }
+    }
+
+    #[test]
+    fn decimal_bytes_read_back_at_every_width() {
+        let wide = BigInt::from(i128::MAX) * BigInt::from(1_000_000);
+        let mut values: Vec<BigInt> = samples().into_iter().map(BigInt::from).collect();
+        values.extend([wide.clone(), -wide]);
+        for v in values {
+            let bytes = v.to_signed_bytes_be();
+            let read: BigDecimal = DecimalVisitor { scale: 4 }
+                .visit_bytes::<de::value::Error>(&bytes)
+                .unwrap();
+            assert_eq!(read, BigDecimal::new(v.clone(), 4), "{v}");
+        }
+        let empty: BigDecimal = DecimalVisitor { scale: 2 }
+            .visit_bytes::<de::value::Error>(&[])
+            .unwrap();
+        assert_eq!(empty, BigDecimal::new(BigInt::from(0), 2));
     }
 }

@@ -280,9 +280,8 @@ pub async fn content_negotiation(request: Request, next: axum::middleware::Next)
     let accept = request
         .headers()
         .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let Some(chosen) = negotiate(accept.as_deref()) else {
+        .and_then(|v| v.to_str().ok());
+    let Some(chosen) = negotiate(accept) else {
         return ApiError::NotAcceptable.into_response();
     };
     let mut response = next.run(request).await;

@@ -25,7 +25,7 @@ rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 run_wrk() { echo "--- $1"; shift; wrk -t"$threads" -c"$conns" -d"$duration" --latency "$@" | grep -E 'Requests/sec|Latency|99%|50%|Non-2xx|requests in'; }
 
 target/release/examples/fixed_body 127.0.0.1:18082 & pids+=($!)
-RUST_LOG=warn $bin --listen 127.0.0.1:18081 --data-dir "$work/data" & pids+=($!)
+EVREG_LOG=warn $bin --listen 127.0.0.1:18081 --data-dir "$work/data" & pids+=($!)
 reg=${pids[1]}
 wait_ready http://127.0.0.1:18082/schemas/ids/1
 wait_ready http://127.0.0.1:18081/
@@ -68,7 +68,7 @@ if [[ -n ${STARTUP:-} ]]; then
   done
   kill "$reg"; wait "$reg" 2>/dev/null || true
   start=$(date +%s.%N)
-  RUST_LOG=warn $bin --listen 127.0.0.1:18081 --data-dir "$work/data" & pids+=($!)
+  EVREG_LOG=warn $bin --listen 127.0.0.1:18081 --data-dir "$work/data" & pids+=($!)
   wait_ready http://127.0.0.1:18081/subjects/reg-1/versions/latest
   end=$(date +%s.%N)
   echo "--- startup with $((total + 1000)) stored versions: $(echo "$end - $start" | bc) s to serve; resident memory $(rss_kib "${pids[-1]}") KiB"

@@ -1,13 +1,19 @@
-//! Request extractors that fail with Confluent-shaped errors, and the reply type.
+//! Request extractors that fail with Confluent-shaped errors, the reply type,
+//! and content negotiation.
+
+use std::convert::Infallible;
+use std::task::{Context, Poll};
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, OptionalFromRequestParts, Path, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use futures_util::future::{BoxFuture, Either};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use tower::{Layer, Service};
 
 use super::error::ApiError;
 use super::{AppState, MEDIA_TYPE};
@@ -274,29 +280,70 @@ pub fn negotiate(accept: Option<&str>) -> Option<&'static str> {
     best.map(|(t, _)| t)
 }
 
-/// Middleware: answers in the media type the request's `Accept` header asks
-/// for (406 when it allows none of them).
-pub async fn content_negotiation(request: Request, next: axum::middleware::Next) -> Response {
-    let accept = request
-        .headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok());
-    let Some(chosen) = negotiate(accept) else {
-        return ApiError::NotAcceptable.into_response();
-    };
-    let mut response = next.run(request).await;
-    if chosen != MEDIA_TYPE
-        && response
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .map(HeaderValue::as_bytes)
-            == Some(MEDIA_TYPE.as_bytes())
-    {
-        response
-            .headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static(chosen));
+/// Layer: answers in the media type the request's `Accept` header asks for
+/// (406 when it allows none of them). Requests for the default type, nearly all
+/// of them, pass straight through: no boxing, no cloning of the inner service.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NegotiateLayer;
+
+impl<S> Layer<S> for NegotiateLayer {
+    type Service = Negotiate<S>;
+
+    fn layer(&self, inner: S) -> Negotiate<S> {
+        Negotiate { inner }
     }
-    response
+}
+
+/// The service of [`NegotiateLayer`].
+#[derive(Debug, Clone)]
+pub struct Negotiate<S> {
+    inner: S,
+}
+
+type Answer = BoxFuture<'static, Result<Response, Infallible>>;
+
+impl<S> Service<Request> for Negotiate<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Either<S::Future, Answer>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let accept = request
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok());
+        match negotiate(accept) {
+            Some(chosen) if chosen == MEDIA_TYPE => Either::Left(self.inner.call(request)),
+            Some(chosen) => {
+                let answer = self.inner.call(request);
+                Either::Right(Box::pin(async move {
+                    let mut response = answer.await?;
+                    let ours = response
+                        .headers()
+                        .get(header::CONTENT_TYPE)
+                        .map(HeaderValue::as_bytes)
+                        == Some(MEDIA_TYPE.as_bytes());
+                    if ours {
+                        response
+                            .headers_mut()
+                            .insert(header::CONTENT_TYPE, HeaderValue::from_static(chosen));
+                    }
+                    Ok(response)
+                }))
+            }
+            None => Either::Right(Box::pin(std::future::ready(Ok(
+                ApiError::NotAcceptable.into_response()
+            )))),
+        }
+    }
 }
 
 fn with_media_type(mut response: Response) -> Response {

@@ -7,6 +7,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
 use axum::routing::get;
+use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
@@ -149,9 +150,20 @@ pub fn app(state: AppState) -> Router {
     } else {
         router
     };
-    router
-        .layer(middleware::from_fn(extract::content_negotiation))
-        .layer(DefaultBodyLimit::max(options.max_body))
-        .layer(CatchPanicLayer::custom(error::panic_response))
-        .layer(TraceLayer::new_for_http())
+    // One stack, applied once: `Router::layer` boxes every route's service and
+    // future per layer, which cost more than the handlers on the hot reads.
+    // Outermost first.
+    let router = router.layer(
+        ServiceBuilder::new()
+            .layer(CatchPanicLayer::custom(error::panic_response))
+            .layer(DefaultBodyLimit::max(options.max_body))
+            .layer(extract::NegotiateLayer),
+    );
+    // Request spans and timings only log at DEBUG (failures are logged by
+    // `ApiError` itself): without that level, the layer would only cost.
+    if tracing::enabled!(target: "tower_http::trace", tracing::Level::DEBUG) {
+        router.layer(TraceLayer::new_for_http())
+    } else {
+        router
+    }
 }

@@ -55,6 +55,8 @@ pub(super) struct Follow {
     /// committed before then needs no refresh of its own.
     fresh: Mutex<HashMap<(String, String), Instant>>,
     task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// The registry is closing: the store goes away under in-flight writes.
+    closing: AtomicBool,
 }
 
 impl Follow {
@@ -68,6 +70,7 @@ impl Follow {
             dirty: AtomicBool::new(false),
             fresh: Mutex::new(HashMap::new()),
             task: Mutex::new(None),
+            closing: AtomicBool::new(false),
         }
     }
 
@@ -112,6 +115,7 @@ impl Follow {
     }
 
     pub(super) fn stop(&self) {
+        self.closing.store(true, Ordering::Relaxed);
         let task = self
             .task
             .lock()
@@ -274,6 +278,11 @@ impl Registry {
             return;
         }
         if let Err(e) = self.refresh_since(changes, committed).await {
+            if self.follow.closing.load(Ordering::Relaxed) {
+                // Shutting down: the write is committed, the next start loads it.
+                tracing::debug!(error = %e, "mirror not refreshed: the registry is closing");
+                return;
+            }
             tracing::warn!(error = %e, "cannot refresh the mirror after a commit; will reload");
             self.follow.dirty.store(true, Ordering::Relaxed);
         }

@@ -228,10 +228,12 @@ impl Registry {
 
     /// After a failed write, when this process is the only writer: the
     /// mirror may hold schema rows of a batch that was rolled back (`decide`
-    /// adopts what the transaction shows), so reload it before the next write.
-    pub(super) fn doubt_mirror(&self) {
+    /// adopts what the transaction shows), so reload it now, before the failed
+    /// write answers; if the store cannot be read, before the next write.
+    pub(super) async fn doubt_mirror(&self) {
         if !self.follow.shared {
             self.follow.dirty.store(true, Ordering::Relaxed);
+            self.reload_if_dirty().await;
         }
     }
 

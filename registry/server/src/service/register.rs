@@ -139,7 +139,7 @@ impl Registry {
             Ok(outcome) => outcome,
             Err(e) => {
                 if matches!(e, StoreError::Backend(_) | StoreError::Unavailable(_)) {
-                    self.doubt_mirror();
+                    self.doubt_mirror().await;
                 }
                 return Err(e.into());
             }

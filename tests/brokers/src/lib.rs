@@ -346,39 +346,35 @@ impl Sink for evreg_client::kafka::KafkaProducer {
 #[cfg(any(feature = "kafka", feature = "rabbitmq"))]
 pub struct Streaming<'a, P>(pub &'a P);
 
-#[cfg(feature = "kafka")]
-impl Sink for Streaming<'_, evreg_client::kafka::KafkaProducer> {
-    async fn send<E>(&self, batch: &[Envelope<E>]) -> Result<(), evreg_client::bus::BusError>
-    where
-        E: EventMeta + serde::Serialize + 'static,
-    {
-        let mut pending = Vec::with_capacity(batch.len());
-        for envelope in batch {
-            pending.push(self.0.enqueue(envelope).await?);
+/// `Sink` for a streaming producer whose pending handles settle with `$settle`.
+#[cfg(any(feature = "kafka", feature = "rabbitmq"))]
+macro_rules! streaming_sink {
+    ($producer:ty, $settle:ident) => {
+        impl Sink for Streaming<'_, $producer> {
+            async fn send<E>(
+                &self,
+                batch: &[Envelope<E>],
+            ) -> Result<(), evreg_client::bus::BusError>
+            where
+                E: EventMeta + serde::Serialize + 'static,
+            {
+                let mut pending = Vec::with_capacity(batch.len());
+                for envelope in batch {
+                    pending.push(self.0.enqueue(envelope).await?);
+                }
+                for p in pending {
+                    p.$settle().await?;
+                }
+                Ok(())
+            }
         }
-        for p in pending {
-            p.delivered().await?;
-        }
-        Ok(())
-    }
+    };
 }
 
+#[cfg(feature = "kafka")]
+streaming_sink!(evreg_client::kafka::KafkaProducer, delivered);
 #[cfg(feature = "rabbitmq")]
-impl Sink for Streaming<'_, evreg_client::rabbit::RabbitProducer> {
-    async fn send<E>(&self, batch: &[Envelope<E>]) -> Result<(), evreg_client::bus::BusError>
-    where
-        E: EventMeta + serde::Serialize + 'static,
-    {
-        let mut pending = Vec::with_capacity(batch.len());
-        for envelope in batch {
-            pending.push(self.0.enqueue(envelope).await?);
-        }
-        for p in pending {
-            p.confirmed().await?;
-        }
-        Ok(())
-    }
-}
+streaming_sink!(evreg_client::rabbit::RabbitProducer, confirmed);
 
 /// Per catalogue topic: the consumer's decoder table, and a producer of
 /// `rounds` rounds of `batch` random events of every event type of the topic.

@@ -412,18 +412,13 @@ impl Registry {
                 .build()
                 .unwrap();
             rt.block_on(async move {
-                let state = evreg_server::open(&evreg_server::Settings::for_data_dir(&data))
-                    .await
-                    .unwrap();
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                url_tx
-                    .send(format!("http://{}", listener.local_addr().unwrap()))
-                    .unwrap();
-                evreg_server::serve(listener, state, async {
-                    let _ = stopped.await;
-                })
-                .await
-                .unwrap();
+                let server =
+                    evreg_server::serve_in_background(&evreg_server::Settings::for_data_dir(&data))
+                        .await
+                        .unwrap();
+                url_tx.send(server.url.clone()).unwrap();
+                let _ = stopped.await;
+                server.stop().await.unwrap();
             });
         });
         let url = url_rx.recv().expect("evreg starts");

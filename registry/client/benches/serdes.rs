@@ -95,15 +95,12 @@ fn setup(rt: &tokio::runtime::Runtime) -> (Serializer, Deserializer, Vec<u8>) {
         let dir = std::env::temp_dir().join(format!("evreg-bench-serdes-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("a temp dir");
-        let state = evreg_server::open(&evreg_server::Settings::for_data_dir(&dir))
+        let server = evreg_server::serve_in_background(&evreg_server::Settings::for_data_dir(&dir))
             .await
-            .expect("evreg opens");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("a port");
-        let url = format!("http://{}", listener.local_addr().expect("an address"));
-        tokio::spawn(evreg_server::serve(listener, state, std::future::pending()));
-        let client = Arc::new(RegistryClient::new(&url).expect("a client"));
+            .expect("evreg starts");
+        let client = Arc::new(RegistryClient::new(&server.url).expect("a client"));
+        // Serves for the whole run.
+        std::mem::forget(server);
         let serializer = Serializer::new(client.clone()).auto_register(true);
         let deserializer = Deserializer::new(client);
         let bytes = serializer

@@ -50,6 +50,9 @@ pub enum StartError {
     /// The stored data could not be loaded.
     #[error("loading the registry")]
     Load(#[from] service::Error),
+    /// The listening socket could not be opened.
+    #[error("listening on 127.0.0.1")]
+    Listen(#[source] std::io::Error),
     /// PostgreSQL stayed unreachable for the whole startup timeout.
     #[error("PostgreSQL unreachable after {attempts} attempts over {waited:?}: {last}")]
     Unreachable {
@@ -119,6 +122,61 @@ async fn open_postgres(url: &str, timeout: Option<Duration>) -> Result<Arc<Regis
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(MAX_STARTUP_BACKOFF);
     }
+}
+
+/// An evreg serving on a free port of 127.0.0.1 in the background of the
+/// current tokio runtime: for tests, benchmarks and tools that embed a
+/// registry. Dropping it asks the server to stop; [`Background::stop`] also
+/// waits until it has (in-flight requests answered, store closed).
+#[derive(Debug)]
+pub struct Background {
+    /// `http://127.0.0.1:<port>`.
+    pub url: String,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl Background {
+    /// Stops the server and waits for it.
+    pub async fn stop(mut self) -> std::io::Result<()> {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        match self.task.take() {
+            Some(task) => task.await.map_err(std::io::Error::other)?,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+/// Opens the store named by `settings` and serves it on a free port of
+/// 127.0.0.1 in the background (see [`Background`]).
+pub async fn serve_in_background(settings: &Settings) -> Result<Background, StartError> {
+    let state = open(settings).await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(StartError::Listen)?;
+    let url = format!(
+        "http://{}",
+        listener.local_addr().map_err(StartError::Listen)?
+    );
+    let (shutdown, stopped) = tokio::sync::oneshot::channel();
+    let task = tokio::spawn(serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+    Ok(Background {
+        url,
+        shutdown: Some(shutdown),
+        task: Some(task),
+    })
 }
 
 /// Serves `state` on `listener` until `shutdown` resolves, lets in-flight

@@ -122,14 +122,13 @@ pub struct Registry {
     /// Its base URL.
     pub url: String,
     dir: PathBuf,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<evreg_server::Background>,
 }
 
 impl Drop for Registry {
     fn drop(&mut self) {
-        if let Some(s) = self.shutdown.take() {
-            let _ = s.send(());
-        }
+        // Dropping the server asks it to stop.
+        self.server.take();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
@@ -138,21 +137,13 @@ impl Drop for Registry {
 pub async fn start_registry() -> Registry {
     let dir = std::env::temp_dir().join(format!("evreg-bus-{}", unique()));
     std::fs::create_dir_all(&dir).expect("create the registry's data dir");
-    let state = evreg_server::open(&evreg_server::Settings::for_data_dir(&dir))
+    let server = evreg_server::serve_in_background(&evreg_server::Settings::for_data_dir(&dir))
         .await
-        .expect("open the registry");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind the registry");
-    let url = format!("http://{}", listener.local_addr().expect("local addr"));
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    tokio::spawn(evreg_server::serve(listener, state, async {
-        let _ = rx.await;
-    }));
+        .expect("start the registry");
     Registry {
-        url,
+        url: server.url.clone(),
         dir,
-        shutdown: Some(tx),
+        server: Some(server),
     }
 }
 

@@ -135,55 +135,52 @@ fn is_empty(v: Option<&Value>) -> bool {
     }
 }
 
+/// The guard every map and list merge shares: an empty side yields the other
+/// one; two non-empty sides are merged by `both`.
+fn merge_nonempty(
+    old: Option<&Value>,
+    new: Option<&Value>,
+    both: impl FnOnce(&Value, &Value) -> Value,
+) -> Option<Value> {
+    match (old, new) {
+        (Some(o), Some(n)) if !is_empty(old) && !is_empty(new) => Some(both(o, n)),
+        _ if is_empty(old) => new.cloned(),
+        _ => old.cloned(),
+    }
+}
+
 /// Key by key, the newer value winning; keys sorted, as Confluent's `TreeMap`.
 fn merge_maps(old: Option<&Value>, new: Option<&Value>) -> Option<Value> {
-    if is_empty(old) {
-        return new.cloned();
-    }
-    if is_empty(new) {
-        return old.cloned();
-    }
-    match (old, new) {
-        (Some(Value::Object(o)), Some(Value::Object(n))) => {
+    merge_nonempty(old, new, |o, n| match (o, n) {
+        (Value::Object(o), Value::Object(n)) => {
             // Later entries overwrite earlier ones, so `new` wins.
             let merged: BTreeMap<&String, &Value> = o.iter().chain(n.iter()).collect();
-            Some(Value::Object(
+            Value::Object(
                 merged
                     .into_iter()
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect(),
-            ))
+            )
         }
-        _ => new.cloned(),
-    }
+        _ => n.clone(),
+    })
 }
 
 /// The sorted union of two string lists.
 fn merge_sets(old: Option<&Value>, new: Option<&Value>) -> Option<Value> {
-    if is_empty(old) {
-        return new.cloned();
-    }
-    if is_empty(new) {
-        return old.cloned();
-    }
-    match (old, new) {
-        (Some(Value::Array(o)), Some(Value::Array(n))) => {
+    merge_nonempty(old, new, |o, n| match (o, n) {
+        (Value::Array(o), Value::Array(n)) => {
             let union: BTreeSet<&str> = o.iter().chain(n).filter_map(Value::as_str).collect();
-            Some(Value::Array(union.into_iter().map(Value::from).collect()))
+            Value::Array(union.into_iter().map(Value::from).collect())
         }
-        _ => new.cloned(),
-    }
+        _ => n.clone(),
+    })
 }
 
+/// The older rules not named among the newer ones, then the newer rules.
 fn merge_rules(old: Option<&Value>, new: Option<&Value>) -> Option<Value> {
-    if is_empty(old) {
-        return new.cloned();
-    }
-    if is_empty(new) {
-        return old.cloned();
-    }
-    match (old, new) {
-        (Some(Value::Array(o)), Some(Value::Array(n))) => {
+    merge_nonempty(old, new, |o, n| match (o, n) {
+        (Value::Array(o), Value::Array(n)) => {
             let name = |r: &Value| r.get("name").and_then(Value::as_str).map(str::to_owned);
             let replaced: HashSet<String> = n.iter().filter_map(name).collect();
             let mut rules: Vec<Value> = o
@@ -192,10 +189,10 @@ fn merge_rules(old: Option<&Value>, new: Option<&Value>) -> Option<Value> {
                 .cloned()
                 .collect();
             rules.extend(n.iter().cloned());
-            Some(Value::Array(rules))
+            Value::Array(rules)
         }
-        _ => new.cloned(),
-    }
+        _ => n.clone(),
+    })
 }
 
 #[cfg(test)]

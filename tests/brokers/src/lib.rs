@@ -367,6 +367,48 @@ streaming_sink!(evreg_client::kafka::KafkaProducer, delivered);
 #[cfg(feature = "rabbitmq")]
 streaming_sink!(evreg_client::rabbit::RabbitProducer, confirmed);
 
+/// Runs `$one_topic(setup, source, decoders, produce)` for each catalogue
+/// topic, producing `$rounds` rounds of `$batch` events of each event type;
+/// the payment topic goes through the producer's streaming `enqueue`.
+#[cfg(any(feature = "kafka", feature = "rabbitmq"))]
+#[macro_export]
+macro_rules! every_topic {
+    ($one_topic:ident, $setup:expr, $source:expr, $rounds:expr, $batch:expr) => {{
+        use $crate::topics;
+        let (rounds, batch) = ($rounds, $batch);
+        $one_topic(
+            $setup,
+            $source,
+            topics::order_decoders,
+            async |p, s, sent| topics::produce_orders(p, s, rounds, batch, sent).await,
+        )
+        .await;
+        $one_topic(
+            $setup,
+            $source,
+            topics::inventory_decoders,
+            async |p, s, sent| topics::produce_inventory(p, s, rounds, batch, sent).await,
+        )
+        .await;
+        $one_topic(
+            $setup,
+            $source,
+            topics::customer_decoders,
+            async |p, s, sent| topics::produce_customers(p, s, rounds, batch, sent).await,
+        )
+        .await;
+        $one_topic(
+            $setup,
+            $source,
+            topics::payment_decoders,
+            async |p, s, sent| {
+                topics::produce_payments(&$crate::Streaming(p), s, rounds, batch, sent).await
+            },
+        )
+        .await;
+    }};
+}
+
 /// Per catalogue topic: the consumer's decoder table, and a producer of
 /// `rounds` rounds of `batch` random events of every event type of the topic.
 #[cfg(any(feature = "kafka", feature = "rabbitmq"))]

@@ -17,7 +17,7 @@ use evreg_broker_tests::catalog::topics::{
 };
 use evreg_broker_tests::evolving::{self, EventsV1, EventsV2, PlacedV1, PlacedV2, PlacedV3};
 use evreg_broker_tests::{
-    EventSource, Sent, Streaming, broker_available, start_registry, topics, unique,
+    EventSource, Sent, broker_available, every_topic, start_registry, unique,
 };
 use evreg_client::bus::{BusError, EventDecoders};
 use evreg_client::kafka::{
@@ -221,35 +221,7 @@ async fn every_catalogue_event_reaches_two_groups_in_key_order() {
     // Eight keys per topic, so keys spread over several partitions.
     let mut source = EventSource::new(21, 8);
     let (rounds, batch) = (3, 6);
-    one_topic(
-        &setup,
-        &mut source,
-        topics::order_decoders,
-        async |p, s, sent| topics::produce_orders(p, s, rounds, batch, sent).await,
-    )
-    .await;
-    one_topic(
-        &setup,
-        &mut source,
-        topics::inventory_decoders,
-        async |p, s, sent| topics::produce_inventory(p, s, rounds, batch, sent).await,
-    )
-    .await;
-    one_topic(
-        &setup,
-        &mut source,
-        topics::customer_decoders,
-        async |p, s, sent| topics::produce_customers(p, s, rounds, batch, sent).await,
-    )
-    .await;
-    one_topic(
-        &setup,
-        &mut source,
-        topics::payment_decoders,
-        // Payments go through `enqueue`, the streaming path.
-        async |p, s, sent| topics::produce_payments(&Streaming(p), s, rounds, batch, sent).await,
-    )
-    .await;
+    every_topic!(one_topic, &setup, &mut source, rounds, batch);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use evreg_broker_tests::evolving::{EventsV1, EventsV2, PlacedV1, PlacedV2, PlacedV3};
 use evreg_broker_tests::{
-    EventSource, Sent, Streaming, broker_available, start_registry, topics, unique,
+    EventSource, Sent, broker_available, every_topic, start_registry, unique,
 };
 use evreg_client::bus::{BusError, EventDecoders};
 use evreg_client::rabbit::{
@@ -132,35 +132,7 @@ async fn every_catalogue_event_reaches_two_groups_in_key_order() {
     let setup = setup().await;
     let mut source = EventSource::new(11, 3);
     let (rounds, batch) = (3, 4);
-    one_topic(
-        &setup,
-        &mut source,
-        topics::order_decoders,
-        async |p, s, sent| topics::produce_orders(p, s, rounds, batch, sent).await,
-    )
-    .await;
-    one_topic(
-        &setup,
-        &mut source,
-        topics::inventory_decoders,
-        async |p, s, sent| topics::produce_inventory(p, s, rounds, batch, sent).await,
-    )
-    .await;
-    one_topic(
-        &setup,
-        &mut source,
-        topics::customer_decoders,
-        async |p, s, sent| topics::produce_customers(p, s, rounds, batch, sent).await,
-    )
-    .await;
-    one_topic(
-        &setup,
-        &mut source,
-        topics::payment_decoders,
-        // Payments go through `enqueue`, the streaming path.
-        async |p, s, sent| topics::produce_payments(&Streaming(p), s, rounds, batch, sent).await,
-    )
-    .await;
+    every_topic!(one_topic, &setup, &mut source, rounds, batch);
 }
 
 fn v1(n: u128) -> PlacedV1 {

@@ -31,6 +31,9 @@ pub(crate) struct EventAttr {
     pub topic: Option<LitStr>,
     /// `key = "orderId"`: the partition key field (default: the catalogue's).
     pub key: Option<LitStr>,
+    /// `datum`: the type implements `evreg_client::avro::datum::ReadDatum`
+    /// (evgen writes one), so the deserializer may read Avro without serde.
+    pub datum: bool,
 }
 
 /// Parses every `#[event(...)]` on the item; the first error per attribute is kept.
@@ -50,6 +53,13 @@ pub(crate) fn parse_event_attrs(attrs: &[Attribute], errors: &mut Vec<syn::Error
                 "subject" => &mut out.subject,
                 "topic" => &mut out.topic,
                 "key" => &mut out.key,
+                "datum" => {
+                    if out.datum {
+                        return Err(meta.error("duplicate `datum` in #[event]"));
+                    }
+                    out.datum = true;
+                    return Ok(());
+                }
                 "version" => {
                     if out.version.is_some() {
                         return Err(meta.error("duplicate `version` in #[event]"));
@@ -61,7 +71,7 @@ pub(crate) fn parse_event_attrs(attrs: &[Attribute], errors: &mut Vec<syn::Error
                     // Report it, skip its value, and read the other keys: one
                     // typo must not hide the rest of the attribute.
                     unknown.push(meta.error(format!(
-                        "unknown key `{}` in #[event]; expected type, source, schema, schema_text, schema_type, name, subject, version, topic or key",
+                        "unknown key `{}` in #[event]; expected type, source, schema, schema_text, schema_type, name, subject, version, topic, key or datum",
                         quote::ToTokens::to_token_stream(&meta.path)
                     )));
                     if meta.input.peek(syn::Token![=]) {

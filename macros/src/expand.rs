@@ -641,6 +641,19 @@ fn event_meta(
     let schema_type = loaded.schema_type();
     let ident = &input.ident;
     let (impl_g, ty_g, where_g) = input.generics.split_for_impl();
+    let datum = attrs.datum.then(|| {
+        quote! {
+            fn read_avro_datum(
+                input: &mut &[u8],
+            ) -> ::core::option::Option<
+                ::core::result::Result<Self, ::evreg_client::avro::DecodeError>,
+            > {
+                ::core::option::Option::Some(
+                    <Self as ::evreg_client::avro::datum::ReadDatum>::read_datum(input),
+                )
+            }
+        }
+    });
     quote! {
         impl #impl_g ::evreg_client::EventMeta for #ident #ty_g #where_g {
             const EVENT_TYPE: &'static str = #event_type_s;
@@ -654,6 +667,7 @@ fn event_meta(
             fn partition_key(&self) -> ::core::option::Option<::std::string::String> {
                 #key_fn
             }
+            #datum
         }
     }
 }

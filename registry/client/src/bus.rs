@@ -116,8 +116,25 @@ pub(crate) fn content_type(schema_type: &str) -> &'static str {
 }
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+/// Decodes with the schemas already prepared; `None` when they are not yet.
+type DecodeNow<T> = fn(&Deserializer, u32, &[u8]) -> Option<Result<T, SerdeError>>;
+/// Decodes, fetching the writer's schema first if need be.
 type DecodeFn<T> =
     for<'a> fn(&'a Deserializer, u32, &'a [u8]) -> BoxFuture<'a, Result<T, SerdeError>>;
+
+fn decode_now<E, T>(
+    deserializer: &Deserializer,
+    id: u32,
+    payload: &[u8],
+) -> Option<Result<T, SerdeError>>
+where
+    E: EventMeta + DeserializeOwned + 'static,
+    T: From<E>,
+{
+    deserializer
+        .deserialize_cached::<E>(id, payload)
+        .map(|r| r.map(T::from))
+}
 
 fn decode_as<'a, E, T>(
     deserializer: &'a Deserializer,
@@ -139,7 +156,7 @@ where
 /// One decoder per event type of topic enum `T`: how a consumer reads each
 /// event with that event's reader schema, whatever version the writer used.
 pub struct EventDecoders<T> {
-    by_type: BTreeMap<&'static str, DecodeFn<T>>,
+    by_type: BTreeMap<&'static str, (DecodeNow<T>, DecodeFn<T>)>,
     foreign: Vec<(&'static str, &'static str)>,
 }
 
@@ -175,7 +192,8 @@ impl<T: TopicEvents + 'static> EventDecoders<T> {
         if E::TOPIC != T::TOPIC {
             self.foreign.push((E::EVENT_TYPE, E::TOPIC));
         }
-        self.by_type.insert(E::EVENT_TYPE, decode_as::<E, T>);
+        self.by_type
+            .insert(E::EVENT_TYPE, (decode_now::<E, T>, decode_as::<E, T>));
         self
     }
 
@@ -214,13 +232,16 @@ impl<T: TopicEvents + 'static> EventDecoders<T> {
         id: u32,
         payload: &[u8],
     ) -> Result<T, String> {
-        let decode = self
+        let (now, later) = self
             .by_type
             .get(event_type)
             .ok_or_else(|| format!("topic '{}' has no event type '{event_type}'", T::TOPIC))?;
-        decode(deserializer, id, payload)
-            .await
-            .map_err(|e| e.to_string())
+        // Once the schemas are prepared, no future is boxed per message.
+        let decoded = match now(deserializer, id, payload) {
+            Some(done) => done,
+            None => later(deserializer, id, payload).await,
+        };
+        decoded.map_err(|e| e.to_string())
     }
 
     /// Decodes a message into an envelope, given its headers (name, value) and

@@ -26,6 +26,16 @@ pub trait EventMeta {
 
     /// The partition key of this event, if the catalogue names a key field.
     fn partition_key(&self) -> Option<String>;
+
+    /// Reads one Avro datum of [`EventMeta::SCHEMA`] without serde, when the
+    /// type implements [`crate::avro::datum::ReadDatum`] (`#[event(datum)]`,
+    /// which evgen writes); `None` otherwise.
+    fn read_avro_datum(_input: &mut &[u8]) -> Option<Result<Self, crate::avro::DecodeError>>
+    where
+        Self: Sized,
+    {
+        None
+    }
 }
 
 /// A topic's enum over its event types, for consumers to `match` on.

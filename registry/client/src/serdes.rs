@@ -333,6 +333,52 @@ struct AvroRead {
     direct: bool,
 }
 
+/// Reads `payload` (written with schema `id`, `writer`) as a `T`, as `read_as` says.
+fn decode_with<T: EventMeta + DeserializeOwned>(
+    id: u32,
+    writer: &Writer,
+    read_as: &ReadAs,
+    mut payload: &[u8],
+) -> Result<T, SerdeError> {
+    let failed = |e: &dyn std::fmt::Display| SerdeError::Decode {
+        id,
+        event_type: T::EVENT_TYPE,
+        message: e.to_string(),
+    };
+    match (writer, read_as) {
+        (Writer::Avro(writer, plan), ReadAs::Avro(read)) => {
+            if let (true, Some(plan)) = (read.direct, plan) {
+                // On failure the general path reads it again: its errors
+                // are the ones reported (the datum is bad either way).
+                if let Some(Ok(event)) = T::read_avro_datum(&mut { payload }) {
+                    return Ok(event);
+                }
+                if let Ok(event) = plan.decode(&mut { payload }) {
+                    return Ok(event);
+                }
+            }
+            let value =
+                apache_avro::from_avro_datum(writer, &mut payload, read.resolve_into.as_deref())
+                    .map_err(|e| failed(&e))?;
+            crate::avro::from_owned(value).map_err(|e| failed(&e))
+        }
+        (Writer::Json, ReadAs::Json(validator)) => {
+            let value: serde_json::Value =
+                serde_json::from_slice(payload).map_err(|e| failed(&e))?;
+            validate::<T>(validator, &value)?;
+            serde_json::from_value(value).map_err(|e| failed(&e))
+        }
+        (writer, _) => Err(failed(&format_args!(
+            "the writer's schema is {} and the reader's is {}",
+            match writer {
+                Writer::Avro(..) => "AVRO",
+                Writer::Json => "JSON",
+            },
+            T::SCHEMA_TYPE
+        ))),
+    }
+}
+
 impl Deserializer {
     /// A deserializer over `registry`.
     pub fn new(registry: Arc<RegistryClient>) -> Deserializer {
@@ -356,46 +402,30 @@ impl Deserializer {
     pub async fn deserialize_bare<T: EventMeta + DeserializeOwned + 'static>(
         &self,
         id: u32,
-        mut payload: &[u8],
+        payload: &[u8],
     ) -> Result<T, SerdeError> {
-        let failed = |e: &dyn std::fmt::Display| SerdeError::Decode {
-            id,
-            event_type: T::EVENT_TYPE,
-            message: e.to_string(),
-        };
-        let writer = self.writer(id).await?;
-        match (&*writer, self.reader::<T>(id, &writer)?) {
-            (Writer::Avro(writer, plan), ReadAs::Avro(read)) => {
-                if let (true, Some(plan)) = (read.direct, plan) {
-                    // On failure the general path reads it again: its errors
-                    // are the ones reported (the datum is bad either way).
-                    if let Ok(event) = plan.decode(&mut { payload }) {
-                        return Ok(event);
-                    }
-                }
-                let value = apache_avro::from_avro_datum(
-                    writer,
-                    &mut payload,
-                    read.resolve_into.as_deref(),
-                )
-                .map_err(|e| failed(&e))?;
-                crate::avro::from_owned(value).map_err(|e| failed(&e))
-            }
-            (Writer::Json, ReadAs::Json(validator)) => {
-                let value: serde_json::Value =
-                    serde_json::from_slice(payload).map_err(|e| failed(&e))?;
-                validate::<T>(&validator, &value)?;
-                serde_json::from_value(value).map_err(|e| failed(&e))
-            }
-            (writer, _) => Err(failed(&format_args!(
-                "the writer's schema is {} and the reader's is {}",
-                match writer {
-                    Writer::Avro(..) => "AVRO",
-                    Writer::Json => "JSON",
-                },
-                T::SCHEMA_TYPE
-            ))),
+        if let Some(done) = self.deserialize_cached(id, payload) {
+            return done;
         }
+        let writer = self.writer(id).await?;
+        let read_as = self.reader::<T>(id, &writer)?;
+        decode_with(id, &writer, &read_as, payload)
+    }
+
+    /// [`Deserializer::deserialize_bare`] without waiting: `None` until schema
+    /// `id` has been fetched and prepared for `T` (by a call of
+    /// `deserialize_bare`), which is what lets a consumer's hot path skip
+    /// building a future per message.
+    pub fn deserialize_cached<T: EventMeta + DeserializeOwned + 'static>(
+        &self,
+        id: u32,
+        payload: &[u8],
+    ) -> Option<Result<T, SerdeError>> {
+        let writers = self.writers.read().unwrap_or_else(PoisonError::into_inner);
+        let readers = self.readers.read().unwrap_or_else(PoisonError::into_inner);
+        let writer = writers.get(&id)?;
+        let read_as = readers.get(&(id, TypeId::of::<T>()))?;
+        Some(decode_with(id, writer, read_as, payload))
     }
 
     fn reader<T: EventMeta + 'static>(

@@ -18,7 +18,7 @@ use super::encode::{Node, Plan};
 
 /// Why a datum could not be read.
 #[derive(Debug)]
-pub struct DecodeError(String);
+pub struct DecodeError(pub(super) String);
 
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -37,7 +37,7 @@ impl de::Error for DecodeError {
 /// The most items of a block that may take no bytes each.
 const MAX_EMPTY_ITEMS: usize = 1 << 20;
 
-fn truncated() -> DecodeError {
+pub(super) fn truncated() -> DecodeError {
     DecodeError("the datum ends early".into())
 }
 
@@ -62,7 +62,7 @@ struct Dec<'p, 'i, 'de> {
     input: &'i mut &'de [u8],
 }
 
-fn long(input: &mut &[u8]) -> Result<i64, DecodeError> {
+pub(super) fn long(input: &mut &[u8]) -> Result<i64, DecodeError> {
     let mut z: u64 = 0;
     for shift in (0..64).step_by(7) {
         let (&b, rest) = input.split_first().ok_or_else(truncated)?;
@@ -75,12 +75,12 @@ fn long(input: &mut &[u8]) -> Result<i64, DecodeError> {
     Err(DecodeError("a varint runs past 10 bytes".into()))
 }
 
-fn int(input: &mut &[u8]) -> Result<i32, DecodeError> {
+pub(super) fn int(input: &mut &[u8]) -> Result<i32, DecodeError> {
     let v = long(input)?;
     i32::try_from(v).map_err(|_| DecodeError(format!("{v} is out of range for an int")))
 }
 
-fn take<'de>(input: &mut &'de [u8], n: usize) -> Result<&'de [u8], DecodeError> {
+pub(super) fn take<'de>(input: &mut &'de [u8], n: usize) -> Result<&'de [u8], DecodeError> {
     if input.len() < n {
         return Err(truncated());
     }
@@ -89,19 +89,19 @@ fn take<'de>(input: &mut &'de [u8], n: usize) -> Result<&'de [u8], DecodeError> 
     Ok(head)
 }
 
-fn bytes<'de>(input: &mut &'de [u8]) -> Result<&'de [u8], DecodeError> {
+pub(super) fn bytes<'de>(input: &mut &'de [u8]) -> Result<&'de [u8], DecodeError> {
     let n = long(input)?;
     let n = usize::try_from(n).map_err(|_| DecodeError(format!("negative length {n}")))?;
     take(input, n)
 }
 
-fn text<'de>(input: &mut &'de [u8]) -> Result<&'de str, DecodeError> {
+pub(super) fn text<'de>(input: &mut &'de [u8]) -> Result<&'de str, DecodeError> {
     std::str::from_utf8(bytes(input)?)
         .map_err(|e| DecodeError(format!("a string is not UTF-8: {e}")))
 }
 
 /// A block's item count (a negative count is followed by the block's size in bytes).
-fn block_len(input: &mut &[u8]) -> Result<usize, DecodeError> {
+pub(super) fn block_len(input: &mut &[u8]) -> Result<usize, DecodeError> {
     let n = long(input)?;
     if n < 0 {
         long(input)?;
@@ -320,11 +320,28 @@ impl<'de> de::Deserializer<'de> for Dec<'_, '_, 'de> {
     fn deserialize_struct<V: Visitor<'de>>(
         mut self,
         _name: &'static str,
-        _fields: &'static [&'static str],
+        fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, DecodeError> {
         self.branch()?;
         match self.node() {
+            // When the type's fields are the record's, in order, serde reads
+            // them by position: no field-name matching.
+            Node::Record(record) if record.in_order(fields) => {
+                let mut fields = Fields::new(self.plan, self.node, self.input);
+                let value = visitor.visit_seq(&mut fields)?;
+                // A type that read fewer fields than it named (serde lists
+                // aliases too) is not positional: the caller reads it again.
+                if fields.next == fields.fields.len() {
+                    Ok(value)
+                } else {
+                    Err(DecodeError(format!(
+                        "the type read {} of the record's {} fields by position",
+                        fields.next,
+                        fields.fields.len()
+                    )))
+                }
+            }
             Node::Record(_) => visitor.visit_map(Fields::new(self.plan, self.node, self.input)),
             Node::Null => visitor.visit_map(Fields::none(self.plan, self.input)),
             _ => Err(self.expected("a record")),
@@ -370,9 +387,15 @@ impl<'de> de::Deserializer<'de> for Dec<'_, '_, 'de> {
 }
 
 /// A uuid's text, checked (apache-avro refuses a malformed one too).
-fn uuid_text(input: &mut &[u8]) -> Result<uuid::Uuid, DecodeError> {
-    let s = text(input)?;
-    uuid::Uuid::parse_str(s).map_err(|e| DecodeError(format!("`{s}` is not a uuid: {e}")))
+pub(super) fn uuid_text(input: &mut &[u8]) -> Result<uuid::Uuid, DecodeError> {
+    // Parsing checks the text is ASCII hex and hyphens: no UTF-8 pass first.
+    let b = bytes(input)?;
+    uuid::Uuid::try_parse_ascii(b).map_err(|e| {
+        DecodeError(format!(
+            "`{}` is not a uuid: {e}",
+            String::from_utf8_lossy(b)
+        ))
+    })
 }
 
 /// An array's items or a map's entries, block by block.
@@ -516,17 +539,44 @@ impl<'de> de::MapAccess<'de> for Fields<'_, '_, 'de> {
         &mut self,
         seed: V,
     ) -> Result<V::Value, DecodeError> {
-        let (name, node) = self
-            .fields
-            .get(self.next)
-            .ok_or_else(|| DecodeError("a record value without its field".into()))?;
+        self.next_field(seed)?
+            .ok_or_else(|| DecodeError("a record value without its field".into()))
+    }
+}
+
+impl<'de> Fields<'_, '_, 'de> {
+    /// Reads the next field's value; `None` past the last field.
+    fn next_field<V: DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<Option<V::Value>, DecodeError> {
+        let Some((name, node)) = self.fields.get(self.next) else {
+            return Ok(None);
+        };
         self.next += 1;
         seed.deserialize(Dec {
             plan: self.plan,
             node: *node,
             input: self.input,
         })
+        .map(Some)
         .map_err(|e| DecodeError(format!("field `{name}`: {e}")))
+    }
+}
+
+/// The fields in schema order, by position.
+impl<'de> de::SeqAccess<'de> for Fields<'_, '_, 'de> {
+    type Error = DecodeError;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, DecodeError> {
+        self.next_field(seed)
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.fields.len() - self.next)
     }
 }
 

@@ -84,6 +84,44 @@ pub(super) struct Record {
     pub(super) fields: Vec<(String, usize)>,
     /// Field names and aliases to positions.
     index: HashMap<String, usize>,
+    /// The field list of the last Rust type found to name this record's
+    /// fields in order (decode's positional shortcut).
+    pub(super) in_order: InOrder,
+}
+
+/// The address of a serde `FIELDS` list known to equal a record's field
+/// names. Not part of a plan's identity: two plans compare equal whatever
+/// either has cached.
+#[derive(Debug, Default)]
+pub(super) struct InOrder(std::sync::atomic::AtomicPtr<&'static str>);
+
+impl PartialEq for InOrder {
+    fn eq(&self, _: &InOrder) -> bool {
+        true
+    }
+}
+
+impl Record {
+    /// Whether `fields` (a serde-derived struct's field names, in declaration
+    /// order) are exactly this record's fields in schema order.
+    pub(super) fn in_order(&self, fields: &'static [&'static str]) -> bool {
+        use std::sync::atomic::Ordering::Relaxed;
+        if fields.len() != self.fields.len() {
+            return false;
+        }
+        let at = fields.as_ptr().cast_mut();
+        if self.in_order.0.load(Relaxed) == at {
+            return true;
+        }
+        let same = fields
+            .iter()
+            .zip(&self.fields)
+            .all(|(a, (b, _))| *a == b.as_str());
+        if same {
+            self.in_order.0.store(at, Relaxed);
+        }
+        same
+    }
 }
 
 /// Why a value could not be encoded, with the field path where it happened.
@@ -339,6 +377,7 @@ impl Compiler<'_> {
                     name: full.fullname(None),
                     fields,
                     index,
+                    in_order: InOrder::default(),
                 });
                 return Ok(i);
             }

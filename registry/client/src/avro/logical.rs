@@ -143,6 +143,23 @@ fn unscaled_bytes<E: serde::ser::Error>(value: &BigDecimal, scale: u32) -> Resul
     Ok(digits.to_signed_bytes_be())
 }
 
+/// The decimal whose unscaled value is big-endian two's complement `v`.
+pub(super) fn decimal_from_bytes(v: &[u8], scale: u32) -> BigDecimal {
+    let digits = if !v.is_empty() && v.len() <= 16 {
+        // Sign-extend into an i128: cheaper than num-bigint's general path.
+        let mut buffer = if v[0] & 0x80 != 0 {
+            [0xff; 16]
+        } else {
+            [0; 16]
+        };
+        buffer[16 - v.len()..].copy_from_slice(v);
+        BigInt::from(i128::from_be_bytes(buffer))
+    } else {
+        BigInt::from_signed_bytes_be(v)
+    };
+    BigDecimal::new(digits, i64::from(scale))
+}
+
 struct DecimalVisitor {
     scale: u32,
 }
@@ -153,19 +170,7 @@ impl<'de> Visitor<'de> for DecimalVisitor {
         f.write_str("a decimal (two's complement bytes or a decimal string)")
     }
     fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<BigDecimal, E> {
-        let digits = if !v.is_empty() && v.len() <= 16 {
-            // Sign-extend into an i128: cheaper than num-bigint's general path.
-            let mut buffer = if v[0] & 0x80 != 0 {
-                [0xff; 16]
-            } else {
-                [0; 16]
-            };
-            buffer[16 - v.len()..].copy_from_slice(v);
-            BigInt::from(i128::from_be_bytes(buffer))
-        } else {
-            BigInt::from_signed_bytes_be(v)
-        };
-        Ok(BigDecimal::new(digits, i64::from(self.scale)))
+        Ok(decimal_from_bytes(v, self.scale))
     }
     fn visit_byte_buf<E: de::Error>(self, v: Vec<u8>) -> Result<BigDecimal, E> {
         self.visit_bytes(&v)
@@ -346,6 +351,14 @@ macro_rules! time_codec {
                 })?;
                 let n = <$int>::try_from(n).map_err(<S::Error as serde::ser::Error>::custom)?;
                 serde::Serialize::serialize(&n, serializer)
+            }
+        }
+
+        impl super::datum::ReadAs<$ty> for $name {
+            fn read_as(input: &mut &[u8]) -> Result<$ty, super::DecodeError> {
+                let $n = i64::from(<$int as super::datum::ReadDatum>::read_datum(input)?);
+                let parsed: Option<$ty> = $from;
+                parsed.ok_or_else(|| out_of_range(stringify!($name), $n))
             }
         }
 

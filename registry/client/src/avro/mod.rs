@@ -14,6 +14,7 @@
 //! branches by the value rather than by serde's guess; use them.
 
 mod conform;
+pub mod datum;
 mod decode;
 mod encode;
 mod logical;

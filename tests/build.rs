@@ -45,7 +45,13 @@ fn rust_path(module: &str, root: &evgen::ir::TypePath) -> String {
 
 fn case(name: &str, schema: &Path, run: Option<&str>, error: Option<&str>) -> String {
     let run = run.map_or("None".to_owned(), |p| {
-        format!("Some(crate::harness::roundtrip::<{p}>)")
+        // The probe is resolved here, where the type is named: `Some` reader
+        // exactly for the types evgen gave a `ReadDatum`.
+        format!(
+            "Some(|s, r, n| {{ #[allow(unused_imports)] use crate::harness::{{NoDatum as _, ViaDatum as _}}; \
+             #[allow(clippy::needless_borrow)] let reader = (&crate::harness::Probe::<{p}>::new()).reader(); \
+             crate::harness::roundtrip::<{p}>(s, r, n, reader) }})"
+        )
     });
     format!(
         "    crate::harness::Case {{ name: {name:?}, schema: include_str!({:?}), run: {run}, error: {:?} }},\n",

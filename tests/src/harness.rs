@@ -2,6 +2,8 @@
 
 use evreg_client::apache_avro::types::Value;
 use evreg_client::apache_avro::{self, Schema};
+use evreg_client::avro::DecodeError;
+use evreg_client::avro::datum::ReadDatum;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -9,6 +11,48 @@ use crate::random::{self, Rng};
 
 /// A round trip of `n` random samples of a schema through a generated type.
 pub type RoundTrip = fn(&Schema, &mut Rng, usize) -> Result<Outcome, String>;
+
+/// A type's serde-free Avro reader (its generated `ReadDatum`), when it has one.
+pub type DatumReader<T> = Option<fn(&mut &[u8]) -> Result<T, DecodeError>>;
+
+/// Finds a type's `ReadDatum` at a call site that names the type:
+/// `(&Probe::<T>::new()).reader()` is `Some` exactly when `T: ReadDatum`.
+pub struct Probe<T>(std::marker::PhantomData<T>);
+
+impl<T> Probe<T> {
+    /// A probe for `T`.
+    pub fn new() -> Probe<T> {
+        Probe(std::marker::PhantomData)
+    }
+}
+
+impl<T> Default for Probe<T> {
+    fn default() -> Self {
+        Probe::new()
+    }
+}
+
+/// Picked first, when `T: ReadDatum`.
+pub trait ViaDatum<T> {
+    /// The type's reader.
+    fn reader(&self) -> DatumReader<T>;
+}
+
+impl<T: ReadDatum> ViaDatum<T> for Probe<T> {
+    fn reader(&self) -> DatumReader<T> {
+        Some(T::read_datum)
+    }
+}
+
+/// Picked otherwise (one auto-reference further).
+pub trait NoDatum<T> {
+    /// No reader.
+    fn reader(&self) -> DatumReader<T> {
+        None
+    }
+}
+
+impl<T> NoDatum<T> for &Probe<T> {}
 
 /// One schema to round-trip, with its generated root type.
 pub struct Case {
@@ -35,6 +79,8 @@ pub struct Outcome {
     pub plain_decode: usize,
     /// Re-encoded to an equal value by plain `apache_avro::to_value` + `to_avro_datum`.
     pub plain_encode: usize,
+    /// Read by the type's `ReadDatum` to the value serde reads.
+    pub datum_read: usize,
 }
 
 fn decode(schema: &Schema, bytes: &[u8]) -> Result<Value, String> {
@@ -44,10 +90,13 @@ fn decode(schema: &Schema, bytes: &[u8]) -> Result<Value, String> {
 /// Encodes `samples` random values of `schema`, decodes each into `T`, re-encodes it
 /// and checks the result decodes to the same value. Errors describe the first
 /// sample that failed.
+/// With `datum`, also reads each sample with it and checks it reads all of the
+/// bytes, into the value serde reads.
 pub fn roundtrip<T: Serialize + DeserializeOwned>(
     schema: &Schema,
     rng: &mut Rng,
     samples: usize,
+    datum: DatumReader<T>,
 ) -> Result<Outcome, String> {
     let mut out = Outcome::default();
     for _ in 0..samples {
@@ -81,6 +130,26 @@ pub fn roundtrip<T: Serialize + DeserializeOwned>(
             return Err(format!(
                 "reading from bytes and reading through a Value disagree for {decoded:?}"
             ));
+        }
+        if let Some(read) = datum {
+            let mut input = &bytes[..];
+            let fast = read(&mut input)
+                .map_err(|e| format!("reading with ReadDatum: {e}; value {decoded:?}"))?;
+            if !input.is_empty() {
+                return Err(format!(
+                    "ReadDatum left {} of {} bytes unread; value {decoded:?}",
+                    input.len(),
+                    bytes.len()
+                ));
+            }
+            let fast_again = evreg_client::avro::to_datum(schema, &fast)
+                .map_err(|e| format!("re-encoding the value ReadDatum read: {e}"))?;
+            if fast_again != direct_again {
+                return Err(format!(
+                    "ReadDatum and serde read different values from {decoded:?}"
+                ));
+            }
+            out.datum_read += 1;
         }
         if again == bytes {
             out.byte_identical += 1;

@@ -79,10 +79,27 @@ fn round_trip<E: EventMeta + Serialize + DeserializeOwned + PartialEq + std::fmt
     // decimals, which Money uses, are beyond apache-avro's serializer).
     let decoded = apache_avro::from_avro_datum(&schema, &mut &datum[..], None).unwrap();
     assert_eq!(apache_avro::from_value::<E>(&decoded).unwrap(), *event);
+    // Every catalogue event reads without serde too (evgen's `ReadDatum`,
+    // which `#[event(datum)]` hands to the deserializer).
+    let fast = E::read_avro_datum(&mut &datum[..])
+        .unwrap_or_else(|| panic!("{} has no ReadDatum", E::EVENT_TYPE))
+        .unwrap_or_else(|e| panic!("{}: {e}", E::EVENT_TYPE));
+    assert_eq!(&fast, event, "{}", E::EVENT_TYPE);
     // And random data of the schema through the generated type.
-    let outcome = harness::roundtrip::<E>(&schema, &mut Rng::new(7), 100)
+    let outcome = harness::roundtrip::<E>(&schema, &mut Rng::new(7), 100, Some(read_event::<E>))
         .unwrap_or_else(|e| panic!("{}: {e}", E::EVENT_TYPE));
     assert_eq!(outcome.samples, 100);
+    assert_eq!(outcome.datum_read, 100, "{}", E::EVENT_TYPE);
+}
+
+fn read_event<E: EventMeta>(input: &mut &[u8]) -> Result<E, evreg_client::avro::DecodeError> {
+    E::read_avro_datum(input).unwrap_or_else(|| {
+        Err(
+            <evreg_client::avro::DecodeError as serde::de::Error>::custom(
+                "the event has no ReadDatum",
+            ),
+        )
+    })
 }
 
 fn order_created() -> OrderCreated {

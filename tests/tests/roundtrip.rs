@@ -69,8 +69,14 @@ fn fixtures_round_trip() {
             Ok(o) => {
                 assert_eq!(o.samples, SAMPLES);
                 println!(
-                    "{}: {} samples, {} byte-identical, plain apache-avro decode {} / encode {}",
-                    case.name, o.samples, o.byte_identical, o.plain_decode, o.plain_encode
+                    "{}: {} samples, {} byte-identical, plain apache-avro decode {} / encode {}, \
+                     read by ReadDatum {}",
+                    case.name,
+                    o.samples,
+                    o.byte_identical,
+                    o.plain_decode,
+                    o.plain_encode,
+                    o.datum_read
                 );
             }
             Err(e) => panic!("{}: {e}", case.name),
@@ -96,6 +102,7 @@ fn corpus_round_trips() {
     );
     let mut passed = 0;
     let (mut samples, mut identical, mut plain_decode, mut plain_encode) = (0, 0, 0, 0);
+    let mut datum_read = 0;
     let mut unexpected = Vec::new();
     for case in &corpus {
         match (run(case), known.get(case.name)) {
@@ -105,6 +112,7 @@ fn corpus_round_trips() {
                 identical += o.byte_identical;
                 plain_decode += o.plain_decode;
                 plain_encode += o.plain_encode;
+                datum_read += o.datum_read;
                 println!("pass  {}", case.name);
             }
             (Ok(_), Some(_)) => unexpected.push(format!(
@@ -119,12 +127,14 @@ fn corpus_round_trips() {
     println!(
         "\nAvro corpus: {passed}/{total} schemas round-trip ({:.1}%), {} known failures; \
          {samples} samples, {identical} byte-identical ({:.1}%), \
-         plain apache-avro decode {plain_decode} ({:.1}%), encode {plain_encode} ({:.1}%)",
+         plain apache-avro decode {plain_decode} ({:.1}%), encode {plain_encode} ({:.1}%), \
+         read by ReadDatum {datum_read} ({:.1}%)",
         100.0 * passed as f64 / total as f64,
         total - passed,
         100.0 * identical as f64 / samples.max(1) as f64,
         100.0 * plain_decode as f64 / samples.max(1) as f64,
         100.0 * plain_encode as f64 / samples.max(1) as f64,
+        100.0 * datum_read as f64 / samples.max(1) as f64,
     );
     assert!(
         unexpected.is_empty(),

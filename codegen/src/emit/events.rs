@@ -20,7 +20,14 @@ pub(crate) fn event_of<'a>(space: &'a TypeSpace, path: &TypePath) -> Option<&'a 
 /// lives in `OUT_DIR` or a user's `src/`, where no path relative to the crate
 /// being compiled is known; every piece of metadata is spelled out, so the
 /// derive never looks for the catalogue.
-pub(crate) fn derive(space: &TypeSpace, path: &TypePath) -> (TokenStream, TokenStream) {
+///
+/// `datum`: the type gets an `impl ReadDatum`, which an Avro event's derive
+/// is told of, so the deserializer reads it without serde.
+pub(crate) fn derive(
+    space: &TypeSpace,
+    path: &TypePath,
+    datum: bool,
+) -> (TokenStream, TokenStream) {
     let Some(ev) = event_of(space, path) else {
         return (quote!(), quote!());
     };
@@ -34,6 +41,7 @@ pub(crate) fn derive(space: &TypeSpace, path: &TypePath) -> (TokenStream, TokenS
     );
     let version = Literal::u32_unsuffixed(ev.version);
     let key = ev.partition_key.as_ref().map(|k| quote!(key = #k,));
+    let datum = (datum && schema_type.eq_ignore_ascii_case("AVRO")).then(|| quote!(datum,));
     let attr = quote! {
         #[event(
             type = #event_type,
@@ -44,6 +52,7 @@ pub(crate) fn derive(space: &TypeSpace, path: &TypePath) -> (TokenStream, TokenS
             #key
             schema_type = #schema_type,
             schema_text = #schema,
+            #datum
         )]
     };
     (quote!(, ::evreg_client::Event), attr)

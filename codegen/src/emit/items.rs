@@ -19,6 +19,8 @@ pub(crate) struct Ctx<'a> {
     pub space: &'a TypeSpace,
     /// Types that cannot derive `Eq` (they hold a float somewhere).
     pub no_eq: &'a BTreeSet<TypePath>,
+    /// Types that get an `impl ReadDatum` (see `datum`).
+    pub readable: &'a BTreeSet<TypePath>,
 }
 
 impl Ctx<'_> {
@@ -60,7 +62,8 @@ pub(crate) fn emit_def(ctx: &Ctx<'_>, def: &TypeDef) -> Result<TokenStream, Erro
         .is_none()
         .then(|| schema_name_impl(def))
         .flatten();
-    Ok(quote!(#doc #body #schema_name))
+    let read = super::datum::read_impl(def, ctx.readable);
+    Ok(quote!(#doc #body #schema_name #read))
 }
 
 /// `impl SchemaName` for types that stand for a named schema type (an Avro record,
@@ -145,7 +148,8 @@ fn field_parts(
 
 fn emit_struct(ctx: &Ctx<'_>, def: &TypeDef, s: &StructDef) -> Result<TokenStream, Error> {
     let name = ident(&def.path.name);
-    let (event_derive, event_attr) = super::events::derive(ctx.space, &def.path);
+    let (event_derive, event_attr) =
+        super::events::derive(ctx.space, &def.path, ctx.readable.contains(&def.path));
     let derives = ctx.derives(
         &def.path,
         quote!(::serde::Serialize, ::serde::Deserialize #event_derive),

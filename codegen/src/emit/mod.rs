@@ -8,6 +8,7 @@
 //! `::evreg_client::…`) or by `super::` path between its own modules, so the file
 //! can be `include!`d anywhere.
 
+mod datum;
 mod doc;
 mod events;
 mod items;
@@ -188,9 +189,11 @@ fn float_types(space: &TypeSpace) -> BTreeSet<TypePath> {
 pub fn to_tokens(space: &TypeSpace) -> Result<TokenStream, Error> {
     check(space)?;
     let no_eq = float_types(space);
+    let readable = datum::readable_types(space);
     let ctx = items::Ctx {
         space,
         no_eq: &no_eq,
+        readable: &readable,
     };
     let mut by_module: BTreeMap<Vec<String>, Vec<TokenStream>> = BTreeMap::new();
     for def in space.types.values() {

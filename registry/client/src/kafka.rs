@@ -85,14 +85,15 @@ struct Outgoing {
     event_id: uuid::Uuid,
     key: Option<String>,
     value: Vec<u8>,
-    headers: OwnedHeaders,
+    /// Handed to the client with the record (and back when its queue is
+    /// full), so headers are never copied.
+    headers: Option<OwnedHeaders>,
 }
 
 impl Outgoing {
-    fn record(&self) -> FutureRecord<'_, String, Vec<u8>> {
-        let record = FutureRecord::to(self.topic)
-            .payload(&self.value)
-            .headers(self.headers.clone());
+    fn record(&mut self) -> FutureRecord<'_, String, Vec<u8>> {
+        let mut record = FutureRecord::to(self.topic).payload(&self.value);
+        record.headers = self.headers.take();
         match &self.key {
             Some(key) => record.key(key),
             None => record,
@@ -204,10 +205,10 @@ impl KafkaProducer {
     where
         E: EventMeta + Serialize + 'static,
     {
-        let out = self.encode(envelope).await?;
+        let mut out = self.encode(envelope).await?;
         let deadline = tokio::time::Instant::now() + self.timeout;
         loop {
-            if let Some(future) = self.try_enqueue(&out)? {
+            if let Some(future) = self.try_enqueue(&mut out)? {
                 return Ok(Pending {
                     out,
                     future,
@@ -235,9 +236,9 @@ impl KafkaProducer {
         }
         let mut pending: VecDeque<(usize, DeliveryFuture)> = VecDeque::new();
         let mut done: Vec<Option<Delivered>> = vec![None; outgoing.len()];
-        for (i, out) in outgoing.iter().enumerate() {
+        for i in 0..outgoing.len() {
             loop {
-                if let Some(future) = self.try_enqueue(out)? {
+                if let Some(future) = self.try_enqueue(&mut outgoing[i])? {
                     pending.push_back((i, future));
                     break;
                 }
@@ -279,15 +280,19 @@ impl KafkaProducer {
             event_id: envelope.event_id,
             key: envelope.data.partition_key(),
             value,
-            headers,
+            headers: Some(headers),
         })
     }
 
     /// Hands a record to the client; `None` when its queue is full.
-    fn try_enqueue(&self, out: &Outgoing) -> Result<Option<DeliveryFuture>, BusError> {
+    fn try_enqueue(&self, out: &mut Outgoing) -> Result<Option<DeliveryFuture>, BusError> {
         match self.producer.send_result(out.record()) {
             Ok(future) => Ok(Some(future)),
-            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => Ok(None),
+            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), record)) => {
+                let headers = record.headers;
+                out.headers = headers;
+                Ok(None)
+            }
             Err((e, _)) => Err(out.failed(e)),
         }
     }

@@ -31,8 +31,9 @@ pub(crate) struct EventAttr {
     pub topic: Option<LitStr>,
     /// `key = "orderId"`: the partition key field (default: the catalogue's).
     pub key: Option<LitStr>,
-    /// `datum`: the type implements `evreg_client::avro::datum::ReadDatum`
-    /// (evgen writes one), so the deserializer may read Avro without serde.
+    /// `datum`: the type implements `evreg_client::avro::datum::ReadDatum` and
+    /// `WriteDatum` (evgen writes them), so the serializer and deserializer
+    /// may write and read Avro without serde.
     pub datum: bool,
 }
 

@@ -652,6 +652,16 @@ fn event_meta(
                     <Self as ::evreg_client::avro::datum::ReadDatum>::read_datum(input),
                 )
             }
+            fn write_avro_datum(
+                &self,
+                out: &mut ::std::vec::Vec<u8>,
+            ) -> ::core::option::Option<
+                ::core::result::Result<(), ::evreg_client::avro::EncodeError>,
+            > {
+                ::core::option::Option::Some(
+                    ::evreg_client::avro::datum::WriteDatum::write_datum(self, out),
+                )
+            }
         }
     });
     quote! {

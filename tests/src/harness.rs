@@ -2,8 +2,8 @@
 
 use evreg_client::apache_avro::types::Value;
 use evreg_client::apache_avro::{self, Schema};
-use evreg_client::avro::DecodeError;
-use evreg_client::avro::datum::ReadDatum;
+use evreg_client::avro::datum::{ReadDatum, WriteDatum};
+use evreg_client::avro::{DecodeError, EncodeError};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -12,11 +12,15 @@ use crate::random::{self, Rng};
 /// A round trip of `n` random samples of a schema through a generated type.
 pub type RoundTrip = fn(&Schema, &mut Rng, usize) -> Result<Outcome, String>;
 
-/// A type's serde-free Avro reader (its generated `ReadDatum`), when it has one.
-pub type DatumReader<T> = Option<fn(&mut &[u8]) -> Result<T, DecodeError>>;
+/// A type's serde-free Avro reader and writer (its generated `ReadDatum` and
+/// `WriteDatum`), when it has them.
+pub type DatumReader<T> = Option<(
+    fn(&mut &[u8]) -> Result<T, DecodeError>,
+    fn(&T, &mut Vec<u8>) -> Result<(), EncodeError>,
+)>;
 
-/// Finds a type's `ReadDatum` at a call site that names the type:
-/// `(&Probe::<T>::new()).reader()` is `Some` exactly when `T: ReadDatum`.
+/// Finds a type's `ReadDatum` and `WriteDatum` at a call site that names the
+/// type: `(&Probe::<T>::new()).reader()` is `Some` exactly when it has both.
 pub struct Probe<T>(std::marker::PhantomData<T>);
 
 impl<T> Probe<T> {
@@ -32,15 +36,15 @@ impl<T> Default for Probe<T> {
     }
 }
 
-/// Picked first, when `T: ReadDatum`.
+/// Picked first, when `T` has both.
 pub trait ViaDatum<T> {
-    /// The type's reader.
+    /// The type's reader and writer.
     fn reader(&self) -> DatumReader<T>;
 }
 
-impl<T: ReadDatum> ViaDatum<T> for Probe<T> {
+impl<T: ReadDatum + WriteDatum> ViaDatum<T> for Probe<T> {
     fn reader(&self) -> DatumReader<T> {
-        Some(T::read_datum)
+        Some((T::read_datum, T::write_datum))
     }
 }
 
@@ -79,7 +83,8 @@ pub struct Outcome {
     pub plain_decode: usize,
     /// Re-encoded to an equal value by plain `apache_avro::to_value` + `to_avro_datum`.
     pub plain_encode: usize,
-    /// Read by the type's `ReadDatum` to the value serde reads.
+    /// Read by the type's `ReadDatum` to the value serde reads, and written
+    /// by its `WriteDatum` to the bytes serde writes.
     pub datum_read: usize,
 }
 
@@ -91,7 +96,7 @@ fn decode(schema: &Schema, bytes: &[u8]) -> Result<Value, String> {
 /// and checks the result decodes to the same value. Errors describe the first
 /// sample that failed.
 /// With `datum`, also reads each sample with it and checks it reads all of the
-/// bytes, into the value serde reads.
+/// bytes, into the value serde reads, and writes the bytes serde writes.
 pub fn roundtrip<T: Serialize + DeserializeOwned>(
     schema: &Schema,
     rng: &mut Rng,
@@ -131,7 +136,15 @@ pub fn roundtrip<T: Serialize + DeserializeOwned>(
                 "reading from bytes and reading through a Value disagree for {decoded:?}"
             ));
         }
-        if let Some(read) = datum {
+        if let Some((read, write)) = datum {
+            let mut written = Vec::new();
+            write(&typed, &mut written)
+                .map_err(|e| format!("writing with WriteDatum: {e}; value {decoded:?}"))?;
+            if written != again {
+                return Err(format!(
+                    "WriteDatum and serde write different bytes for {decoded:?}"
+                ));
+            }
             let mut input = &bytes[..];
             let fast = read(&mut input)
                 .map_err(|e| format!("reading with ReadDatum: {e}; value {decoded:?}"))?;

@@ -79,17 +79,39 @@ fn round_trip<E: EventMeta + Serialize + DeserializeOwned + PartialEq + std::fmt
     // decimals, which Money uses, are beyond apache-avro's serializer).
     let decoded = apache_avro::from_avro_datum(&schema, &mut &datum[..], None).unwrap();
     assert_eq!(apache_avro::from_value::<E>(&decoded).unwrap(), *event);
-    // Every catalogue event reads without serde too (evgen's `ReadDatum`,
-    // which `#[event(datum)]` hands to the deserializer).
+    // Every catalogue event reads and writes without serde too (evgen's
+    // `ReadDatum` and `WriteDatum`, which `#[event(datum)]` hands to the
+    // serializer and deserializer).
     let fast = E::read_avro_datum(&mut &datum[..])
         .unwrap_or_else(|| panic!("{} has no ReadDatum", E::EVENT_TYPE))
         .unwrap_or_else(|e| panic!("{}: {e}", E::EVENT_TYPE));
     assert_eq!(&fast, event, "{}", E::EVENT_TYPE);
+    let mut written = Vec::new();
+    write_event(event, &mut written).unwrap_or_else(|e| panic!("{}: {e}", E::EVENT_TYPE));
+    assert_eq!(written, datum, "{}", E::EVENT_TYPE);
     // And random data of the schema through the generated type.
-    let outcome = harness::roundtrip::<E>(&schema, &mut Rng::new(7), 100, Some(read_event::<E>))
-        .unwrap_or_else(|e| panic!("{}: {e}", E::EVENT_TYPE));
+    let outcome = harness::roundtrip::<E>(
+        &schema,
+        &mut Rng::new(7),
+        100,
+        Some((read_event::<E>, write_event::<E>)),
+    )
+    .unwrap_or_else(|e| panic!("{}: {e}", E::EVENT_TYPE));
     assert_eq!(outcome.samples, 100);
     assert_eq!(outcome.datum_read, 100, "{}", E::EVENT_TYPE);
+}
+
+fn write_event<E: EventMeta>(
+    event: &E,
+    out: &mut Vec<u8>,
+) -> Result<(), evreg_client::avro::EncodeError> {
+    event.write_avro_datum(out).unwrap_or_else(|| {
+        Err(
+            <evreg_client::avro::EncodeError as serde::ser::Error>::custom(
+                "the event has no WriteDatum",
+            ),
+        )
+    })
 }
 
 fn read_event<E: EventMeta>(input: &mut &[u8]) -> Result<E, evreg_client::avro::DecodeError> {
@@ -151,6 +173,20 @@ fn order_events() {
         delivered_at: at(86_400_000),
         completed_at: at(86_460_000),
     });
+}
+
+#[test]
+fn a_decimal_past_its_scale_is_refused_both_ways() {
+    let mut order = order_created();
+    order.tax = eur("7.96001");
+    let mut out = Vec::new();
+    let fast = order.write_avro_datum(&mut out).expect("has WriteDatum");
+    let e = fast.expect_err("5 digits after the point, scale 4");
+    assert!(e.to_string().contains("more than 4 digits"), "{e}");
+    // The plan (what the serializer falls back to) names the field.
+    let schema = Schema::parse_str(OrderCreated::SCHEMA).unwrap();
+    let e = to_datum(&schema, &order).expect_err("refused");
+    assert!(e.to_string().contains("tax"), "{e}");
 }
 
 #[test]

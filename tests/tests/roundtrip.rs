@@ -70,7 +70,7 @@ fn fixtures_round_trip() {
                 assert_eq!(o.samples, SAMPLES);
                 println!(
                     "{}: {} samples, {} byte-identical, plain apache-avro decode {} / encode {}, \
-                     read by ReadDatum {}",
+                     read and written by ReadDatum/WriteDatum {}",
                     case.name,
                     o.samples,
                     o.byte_identical,
@@ -128,7 +128,7 @@ fn corpus_round_trips() {
         "\nAvro corpus: {passed}/{total} schemas round-trip ({:.1}%), {} known failures; \
          {samples} samples, {identical} byte-identical ({:.1}%), \
          plain apache-avro decode {plain_decode} ({:.1}%), encode {plain_encode} ({:.1}%), \
-         read by ReadDatum {datum_read} ({:.1}%)",
+         read and written by ReadDatum/WriteDatum {datum_read} ({:.1}%)",
         100.0 * passed as f64 / total as f64,
         total - passed,
         100.0 * identical as f64 / samples.max(1) as f64,

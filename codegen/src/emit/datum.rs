@@ -1,8 +1,9 @@
-//! `impl ReadDatum`: reading Avro binary straight into a generated type.
+//! `impl ReadDatum` and `impl WriteDatum`: Avro binary straight into and out
+//! of a generated type.
 //!
-//! Written for the structs and enums whose every part has a direct reader
-//! (`evreg_client::avro::datum`): Avro scalars and logical types, options,
-//! lists, maps, boxes, and other such types. A type with anything else (a
+//! Written for the structs and enums whose every part has a direct reader and
+//! writer (`evreg_client::avro::datum`): Avro scalars and logical types,
+//! options, lists, maps, boxes, and other such types. A type with anything else (a
 //! JSON Schema form, a `duration`, a `big-decimal`, a newtype, a struct
 //! variant) gets none and is read through serde, as are the types holding it.
 
@@ -113,6 +114,65 @@ fn read_expr(from: &[String], ty: &TypeRef) -> TokenStream {
             quote!(<#t as #d::ReadDatum>::read_datum(input)?)
         }
     }
+}
+
+/// The statement writing `value` (a reference) of type `ty`.
+fn write_stmt(ty: &TypeRef, value: TokenStream) -> TokenStream {
+    let d = quote!(::evreg_client::avro::datum);
+    match codec(ty) {
+        Some(c) => quote!(<#c as #d::WriteAs<_>>::write_as(#value, out)?;),
+        None => quote!(#d::WriteDatum::write_datum(#value, out)?;),
+    }
+}
+
+/// `impl WriteDatum` for `def`, when it is in `readable` (the same types).
+pub(crate) fn write_impl(def: &TypeDef, readable: &BTreeSet<TypePath>) -> Option<TokenStream> {
+    if !readable.contains(&def.path) {
+        return None;
+    }
+    let name = ident(&def.path.name);
+    let d = quote!(::evreg_client::avro::datum);
+    let body = match &def.kind {
+        TypeKind::Struct(StructDef { fields, .. }) => {
+            let writes = fields.iter().map(|f| {
+                let fname = ident(&f.name);
+                write_stmt(&f.ty, quote!(&self.#fname))
+            });
+            quote!(#(#writes)*)
+        }
+        TypeKind::Enum(EnumDef { variants, .. }) => {
+            let arms = variants.iter().enumerate().map(|(i, v)| {
+                let vname = ident(&v.name);
+                let i = Literal::i64_unsuffixed(i as i64);
+                match &v.payload {
+                    Payload::Newtype(t) => {
+                        let write = write_stmt(t, quote!(value));
+                        quote!(Self::#vname(value) => { #d::push_long(out, #i); #write })
+                    }
+                    _ => quote!(Self::#vname => #d::push_long(out, #i),),
+                }
+            });
+            quote!(match self { #(#arms)* })
+        }
+        TypeKind::Newtype(_) | TypeKind::Alias(_) => return None,
+    };
+    let out = if matches!(&def.kind, TypeKind::Struct(StructDef { fields, .. }) if fields.is_empty())
+    {
+        quote!(_out)
+    } else {
+        quote!(out)
+    };
+    Some(quote! {
+        impl #d::WriteDatum for #name {
+            fn write_datum(
+                &self,
+                #out: &mut ::std::vec::Vec<u8>,
+            ) -> ::core::result::Result<(), ::evreg_client::avro::EncodeError> {
+                #body
+                ::core::result::Result::Ok(())
+            }
+        }
+    })
 }
 
 /// `impl ReadDatum` for `def`, when it is in `readable`.

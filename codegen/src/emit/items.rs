@@ -63,7 +63,8 @@ pub(crate) fn emit_def(ctx: &Ctx<'_>, def: &TypeDef) -> Result<TokenStream, Erro
         .then(|| schema_name_impl(def))
         .flatten();
     let read = super::datum::read_impl(def, ctx.readable);
-    Ok(quote!(#doc #body #schema_name #read))
+    let write = super::datum::write_impl(def, ctx.readable);
+    Ok(quote!(#doc #body #schema_name #read #write))
 }
 
 /// `impl SchemaName` for types that stand for a named schema type (an Avro record,

@@ -29,11 +29,18 @@ pub trait EventMeta {
 
     /// Reads one Avro datum of [`EventMeta::SCHEMA`] without serde, when the
     /// type implements [`crate::avro::datum::ReadDatum`] (`#[event(datum)]`,
-    /// which evgen writes); `None` otherwise.
+    /// which evgen writes with `WriteDatum`); `None` otherwise.
     fn read_avro_datum(_input: &mut &[u8]) -> Option<Result<Self, crate::avro::DecodeError>>
     where
         Self: Sized,
     {
+        None
+    }
+
+    /// Appends this event as one Avro datum of [`EventMeta::SCHEMA`] without
+    /// serde, when the type implements [`crate::avro::datum::WriteDatum`]
+    /// (`#[event(datum)]`); `None` otherwise.
+    fn write_avro_datum(&self, _out: &mut Vec<u8>) -> Option<Result<(), crate::avro::EncodeError>> {
         None
     }
 }

@@ -261,7 +261,15 @@ impl Serializer {
             message: e.to_string(),
         };
         match &resolved.own {
-            Own::Avro(prepared) => prepared.encode(event, out).map_err(|e| failed(&e))?,
+            Own::Avro(prepared) => {
+                let start = out.len();
+                if let Some(Ok(())) = event.write_avro_datum(out) {
+                    return Ok(());
+                }
+                // The plan writes it again, or names the field it refuses.
+                out.truncate(start);
+                prepared.encode(event, out).map_err(|e| failed(&e))?
+            }
             Own::Json(validator) => {
                 let value = serde_json::to_value(event).map_err(|e| failed(&e))?;
                 validate::<T>(validator, &value)?;

@@ -482,3 +482,97 @@ async fn json_events_are_validated_both_ways() {
         Err(SerdeError::Decode { .. })
     ));
 }
+
+/// v1 with its own serde-free reader and writer (`#[event(datum)]`), which
+/// count their calls and can be told to fail.
+mod fast {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use evreg_client::avro::datum::{ReadAs, ReadDatum, WriteAs, WriteDatum};
+    use evreg_client::avro::{DecodeError, EncodeError};
+
+    use super::*;
+
+    pub static READS: AtomicUsize = AtomicUsize::new(0);
+    pub static WRITES: AtomicUsize = AtomicUsize::new(0);
+
+    #[derive(Event, Serialize, Deserialize, Debug, Clone, PartialEq)]
+    #[event(
+        type = "order.placed",
+        source = "order-service",
+        schema = "tests/schemas/order_v1.avsc",
+        topic = "orders",
+        key = "orderId",
+        version = 1,
+        datum
+    )]
+    #[serde(rename_all = "camelCase")]
+    pub struct OrderPlaced {
+        #[serde(with = "evreg_client::codec::As::<evreg_client::avro::Uuid>")]
+        pub order_id: Uuid,
+        pub amount: i64,
+    }
+
+    impl ReadDatum for OrderPlaced {
+        fn read_datum(input: &mut &[u8]) -> Result<Self, DecodeError> {
+            READS.fetch_add(1, Ordering::SeqCst);
+            let order_id = evreg_client::avro::Uuid::read_as(input)?;
+            let amount = i64::read_datum(input)?;
+            if amount == 13 {
+                return Err(<DecodeError as serde::de::Error>::custom("unlucky"));
+            }
+            Ok(OrderPlaced { order_id, amount })
+        }
+    }
+
+    impl WriteDatum for OrderPlaced {
+        fn write_datum(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+            WRITES.fetch_add(1, Ordering::SeqCst);
+            evreg_client::avro::Uuid::write_as(&self.order_id, out)?;
+            if self.amount == 13 {
+                // Half written: the serializer must not keep it.
+                return Err(<EncodeError as serde::ser::Error>::custom("unlucky"));
+            }
+            self.amount.write_datum(out)
+        }
+    }
+}
+
+#[tokio::test]
+async fn serde_free_paths_are_taken_and_fall_back_on_failure() {
+    use std::sync::atomic::Ordering;
+    let registry = start().await;
+    let client = Arc::new(RegistryClient::new(&registry.url).unwrap());
+    let producer = Serializer::new(client.clone()).auto_register(true);
+    let consumer = Deserializer::new(client.clone());
+    let plain = producer.serialize(&order_v1()).await.unwrap();
+    let event = fast::OrderPlaced {
+        order_id: order_v1().order_id,
+        amount: order_v1().amount,
+    };
+    // Written by WriteDatum, to the plan's bytes; read back by ReadDatum.
+    let bytes = producer.serialize(&event).await.unwrap();
+    assert_eq!(bytes, plain);
+    assert_eq!(fast::WRITES.load(Ordering::SeqCst), 1);
+    let back: fast::OrderPlaced = consumer.deserialize(&bytes).await.unwrap();
+    assert_eq!(back, event);
+    assert_eq!(fast::READS.load(Ordering::SeqCst), 1);
+    // Each refuses 13 halfway: the serde paths write and read it instead.
+    let unlucky = fast::OrderPlaced {
+        amount: 13,
+        ..event
+    };
+    let bytes = producer.serialize(&unlucky).await.unwrap();
+    assert_eq!(fast::WRITES.load(Ordering::SeqCst), 2);
+    let via_plan = producer
+        .serialize(&v1::OrderPlaced {
+            order_id: unlucky.order_id,
+            amount: 13,
+        })
+        .await
+        .unwrap();
+    assert_eq!(bytes, via_plan, "the half-written datum was dropped");
+    let back: fast::OrderPlaced = consumer.deserialize(&bytes).await.unwrap();
+    assert_eq!(back, unlucky);
+    assert_eq!(fast::READS.load(Ordering::SeqCst), 2);
+}

@@ -1,21 +1,25 @@
-//! Avro binary read straight into generated types, without serde.
+//! Avro binary read straight into generated types and written straight from
+//! them, without serde.
 //!
-//! evgen writes a [`ReadDatum`] impl for every generated Avro type whose parts
-//! it can read this way: it reads the fields in schema order, each with the
-//! field's own codec ([`ReadAs`]), so a record is a run of direct calls instead
-//! of serde's visitor round trips. The deserializer takes this path only when
-//! the writer's schema is the type's own (the same check that admits the
-//! serde-driven fast path), and the values are the ones that path gives.
+//! evgen writes [`ReadDatum`] and [`WriteDatum`] impls for every generated
+//! Avro type whose parts it can read and write this way: fields in schema
+//! order, each with the field's own codec ([`ReadAs`], [`WriteAs`]), so a
+//! record is a run of direct calls instead of serde's visitor round trips.
+//! The deserializer reads this way only when the writer's schema is the
+//! type's own (the check that admits the serde-driven fast path), getting the
+//! values that path gives; the serializer writes the bytes its plan writes,
+//! and on any error writes again through the plan, whose errors name the field.
 //!
-//! Hand-written types may implement [`ReadDatum`] too, and say so with
-//! `#[event(datum)]`; the derive then lets the deserializer use it.
+//! Hand-written types may implement both too, and say so with
+//! `#[event(datum)]`; the derive then lets the serializers use them.
 
 use std::collections::BTreeMap;
 
 use bigdecimal::BigDecimal;
 
 use super::decode::{block_len, bytes, int, long, take, text, truncated, uuid_text};
-use super::{Decimal, DecimalFixed, DecodeError};
+use super::logical::push_varint;
+use super::{Decimal, DecimalFixed, DecodeError, EncodeError};
 use crate::codec::{Boxed, Map, Opt, OptLast, Same, Seq};
 
 /// A type that reads one datum of its own Avro schema from the front of `input`.
@@ -236,10 +240,231 @@ impl<const SCALE: u32, const SIZE: usize> ReadAs<BigDecimal> for DecimalFixed<SC
     }
 }
 
+/// A type that writes itself as one datum of its own Avro schema: the bytes
+/// the serializer's plan writes for it.
+pub trait WriteDatum {
+    /// Appends the datum to `out`.
+    fn write_datum(&self, out: &mut Vec<u8>) -> Result<(), EncodeError>;
+}
+
+/// A codec that writes a `T` as Avro binary (as its serde impls do).
+pub trait WriteAs<T: ?Sized> {
+    /// Appends the datum to `out`.
+    fn write_as(source: &T, out: &mut Vec<u8>) -> Result<(), EncodeError>;
+}
+
+/// Appends a long (also an int, a length, a count, a branch or symbol index).
+pub fn push_long(out: &mut Vec<u8>, n: i64) {
+    push_varint(out, n);
+}
+
+/// Appends an array: one block of `items` (none when empty), then the end.
+pub fn push_array<T>(
+    out: &mut Vec<u8>,
+    items: &[T],
+    mut item: impl FnMut(&T, &mut Vec<u8>) -> Result<(), EncodeError>,
+) -> Result<(), EncodeError> {
+    if !items.is_empty() {
+        push_varint(out, items.len() as i64);
+        for i in items {
+            item(i, out)?;
+        }
+    }
+    out.push(0);
+    Ok(())
+}
+
+/// Appends a map: one block of `entries` in key order (none when empty), then the end.
+pub fn push_map<T>(
+    out: &mut Vec<u8>,
+    entries: &BTreeMap<String, T>,
+    mut value: impl FnMut(&T, &mut Vec<u8>) -> Result<(), EncodeError>,
+) -> Result<(), EncodeError> {
+    if !entries.is_empty() {
+        push_varint(out, entries.len() as i64);
+        for (k, v) in entries {
+            push_bytes(out, k.as_bytes());
+            value(v, out)?;
+        }
+    }
+    out.push(0);
+    Ok(())
+}
+
+fn push_bytes(out: &mut Vec<u8>, b: &[u8]) {
+    push_varint(out, b.len() as i64);
+    out.extend_from_slice(b);
+}
+
+impl WriteDatum for () {
+    fn write_datum(&self, _: &mut Vec<u8>) -> Result<(), EncodeError> {
+        Ok(())
+    }
+}
+
+impl WriteDatum for bool {
+    fn write_datum(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        out.push(u8::from(*self));
+        Ok(())
+    }
+}
+
+impl WriteDatum for i32 {
+    fn write_datum(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        push_varint(out, i64::from(*self));
+        Ok(())
+    }
+}
+
+impl WriteDatum for i64 {
+    fn write_datum(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        push_varint(out, *self);
+        Ok(())
+    }
+}
+
+impl WriteDatum for f32 {
+    fn write_datum(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        out.extend_from_slice(&self.to_le_bytes());
+        Ok(())
+    }
+}
+
+impl WriteDatum for f64 {
+    fn write_datum(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        out.extend_from_slice(&self.to_le_bytes());
+        Ok(())
+    }
+}
+
+impl WriteDatum for String {
+    fn write_datum(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        push_bytes(out, self.as_bytes());
+        Ok(())
+    }
+}
+
+impl<T: WriteDatum> WriteDatum for Box<T> {
+    fn write_datum(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        (**self).write_datum(out)
+    }
+}
+
+impl<T: WriteDatum> WriteDatum for Vec<T> {
+    fn write_datum(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        push_array(out, self, T::write_datum)
+    }
+}
+
+impl<T: WriteDatum> WriteDatum for BTreeMap<String, T> {
+    fn write_datum(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        push_map(out, self, T::write_datum)
+    }
+}
+
+/// `["null", T]`.
+impl<T: WriteDatum> WriteDatum for Option<T> {
+    fn write_datum(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        Opt::<Same>::write_as(self, out)
+    }
+}
+
+impl<T: WriteDatum> WriteAs<T> for Same {
+    fn write_as(source: &T, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        source.write_datum(out)
+    }
+}
+
+impl<T, C: WriteAs<T>> WriteAs<Vec<T>> for Seq<C> {
+    fn write_as(source: &Vec<T>, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        push_array(out, source, C::write_as)
+    }
+}
+
+impl<T, C: WriteAs<T>> WriteAs<BTreeMap<String, T>> for Map<C> {
+    fn write_as(source: &BTreeMap<String, T>, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        push_map(out, source, C::write_as)
+    }
+}
+
+impl<T, C: WriteAs<T>> WriteAs<Box<T>> for Boxed<C> {
+    fn write_as(source: &Box<T>, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        C::write_as(source, out)
+    }
+}
+
+/// `["null", T]`.
+impl<T, C: WriteAs<T>> WriteAs<Option<T>> for Opt<C> {
+    fn write_as(source: &Option<T>, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        match source {
+            None => {
+                out.push(0);
+                Ok(())
+            }
+            Some(v) => {
+                push_varint(out, 1);
+                C::write_as(v, out)
+            }
+        }
+    }
+}
+
+/// `[T, "null"]`.
+impl<T, C: WriteAs<T>> WriteAs<Option<T>> for OptLast<C> {
+    fn write_as(source: &Option<T>, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        match source {
+            Some(v) => {
+                out.push(0);
+                C::write_as(v, out)
+            }
+            None => {
+                push_varint(out, 1);
+                Ok(())
+            }
+        }
+    }
+}
+
+impl WriteAs<Vec<u8>> for super::Bytes {
+    fn write_as(source: &Vec<u8>, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        push_bytes(out, source);
+        Ok(())
+    }
+}
+
+impl<const N: usize> WriteAs<[u8; N]> for super::Fixed {
+    fn write_as(source: &[u8; N], out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        out.extend_from_slice(source);
+        Ok(())
+    }
+}
+
+impl WriteAs<uuid::Uuid> for super::Uuid {
+    fn write_as(source: &uuid::Uuid, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        let mut text = uuid::Uuid::encode_buffer();
+        push_bytes(out, source.hyphenated().encode_lower(&mut text).as_bytes());
+        Ok(())
+    }
+}
+
+impl<const SCALE: u32> WriteAs<BigDecimal> for Decimal<SCALE> {
+    fn write_as(source: &BigDecimal, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        super::logical::push_decimal(source, SCALE, out)
+    }
+}
+
+impl<const SCALE: u32, const SIZE: usize> WriteAs<BigDecimal> for DecimalFixed<SCALE, SIZE> {
+    fn write_as(source: &BigDecimal, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        out.extend_from_slice(&super::logical::fixed_decimal::<EncodeError>(
+            source, SCALE, SIZE,
+        )?);
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::avro::logical::push_varint;
 
     fn varints(ns: &[i64]) -> Vec<u8> {
         let mut out = Vec::new();
@@ -247,6 +472,22 @@ mod tests {
             push_varint(&mut out, *n);
         }
         out
+    }
+
+    #[test]
+    fn longs_of_every_length() {
+        let mut ns: Vec<i64> = (-130..130).collect();
+        for shift in 0..63 {
+            ns.extend([1i64 << shift, -(1i64 << shift), (1i64 << shift) - 1]);
+        }
+        ns.extend([i64::MIN, i64::MAX]);
+        let bytes = varints(&ns);
+        let mut input = &bytes[..];
+        for n in &ns {
+            assert_eq!(i64::read_datum(&mut input).expect("reads"), *n);
+        }
+        assert!(input.is_empty());
+        assert!(i64::read_datum(&mut &[0x80u8][..]).is_err(), "cut short");
     }
 
     #[test]

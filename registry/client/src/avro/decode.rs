@@ -63,6 +63,13 @@ struct Dec<'p, 'i, 'de> {
 }
 
 pub(super) fn long(input: &mut &[u8]) -> Result<i64, DecodeError> {
+    // Most longs on the wire (lengths, indexes, small counts) are one byte.
+    if let Some((&b, rest)) = input.split_first()
+        && b & 0x80 == 0
+    {
+        *input = rest;
+        return Ok(i64::from(b >> 1) ^ -i64::from(b & 1));
+    }
     let mut z: u64 = 0;
     for shift in (0..64).step_by(7) {
         let (&b, rest) = input.split_first().ok_or_else(truncated)?;

@@ -133,7 +133,7 @@ pub struct EncodeError {
 }
 
 impl EncodeError {
-    fn new(message: impl Into<String>) -> EncodeError {
+    pub(super) fn new(message: impl Into<String>) -> EncodeError {
         EncodeError {
             path: Vec::new(),
             message: message.into(),

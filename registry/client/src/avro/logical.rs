@@ -225,6 +225,50 @@ impl<const SCALE: u32> SerializeAs<BigDecimal> for Decimal<SCALE> {
     }
 }
 
+/// Appends `value` at `scale` as Avro decimal bytes (length, then the
+/// unscaled two's complement), as `Decimal<SCALE>` serializes it.
+pub(super) fn push_decimal<E: serde::ser::Error>(
+    value: &BigDecimal,
+    scale: u32,
+    out: &mut Vec<u8>,
+) -> Result<(), E> {
+    let (digits, own_scale) = value.as_bigint_and_scale();
+    if own_scale == i64::from(scale)
+        && let Some(small) = digits.to_i128()
+    {
+        let (buffer, start) = minimal_twos_complement(small);
+        push_varint(out, (16 - start) as i64);
+        out.extend_from_slice(&buffer[start..]);
+        return Ok(());
+    }
+    let bytes = unscaled_bytes::<E>(value, scale)?;
+    push_varint(out, bytes.len() as i64);
+    out.extend_from_slice(&bytes);
+    Ok(())
+}
+
+/// `value` at `scale` sign-extended to `size` bytes, as `DecimalFixed` writes it.
+pub(super) fn fixed_decimal<E: serde::ser::Error>(
+    value: &BigDecimal,
+    scale: u32,
+    size: usize,
+) -> Result<Vec<u8>, E> {
+    let minimal = unscaled_bytes::<E>(value, scale)?;
+    if minimal.len() > size {
+        return Err(E::custom(format!(
+            "decimal {value} does not fit in {size} bytes"
+        )));
+    }
+    let fill = if minimal.first().is_some_and(|b| b & 0x80 != 0) {
+        0xff
+    } else {
+        0
+    };
+    let mut out = vec![fill; size - minimal.len()];
+    out.extend_from_slice(&minimal);
+    Ok(out)
+}
+
 /// `value`'s big-endian two's complement bytes, shortest form (as
 /// `BigInt::to_signed_bytes_be` writes them): `buffer[start..]`.
 fn minimal_twos_complement(value: i128) -> ([u8; 16], usize) {
@@ -249,24 +293,10 @@ pub struct DecimalFixed<const SCALE: u32, const SIZE: usize>;
 
 impl<const SCALE: u32, const SIZE: usize> SerializeAs<BigDecimal> for DecimalFixed<SCALE, SIZE> {
     fn serialize_as<S: Serializer>(source: &BigDecimal, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::Error;
         if serializer.is_human_readable() {
             return serializer.collect_str(&source.with_scale(i64::from(SCALE)));
         }
-        let minimal = unscaled_bytes::<S::Error>(source, SCALE)?;
-        if minimal.len() > SIZE {
-            return Err(S::Error::custom(format!(
-                "decimal {source} does not fit in {SIZE} bytes"
-            )));
-        }
-        // Sign-extend to the fixed size.
-        let fill = if minimal.first().is_some_and(|b| b & 0x80 != 0) {
-            0xff
-        } else {
-            0
-        };
-        let mut out = vec![fill; SIZE - minimal.len()];
-        out.extend_from_slice(&minimal);
+        let out = fixed_decimal::<S::Error>(source, SCALE, SIZE)?;
         apache_avro::serde_avro_fixed::serialize(&out, serializer)
     }
 }
@@ -351,6 +381,19 @@ macro_rules! time_codec {
                 })?;
                 let n = <$int>::try_from(n).map_err(<S::Error as serde::ser::Error>::custom)?;
                 serde::Serialize::serialize(&n, serializer)
+            }
+        }
+
+        impl super::datum::WriteAs<$ty> for $name {
+            fn write_as(source: &$ty, out: &mut Vec<u8>) -> Result<(), super::EncodeError> {
+                let $v = source;
+                let n: Option<i64> = $to;
+                let n = n.and_then(|n| <$int>::try_from(n).ok()).ok_or_else(|| {
+                    super::EncodeError::new(format!(
+                        "{} cannot be written as {}", $v, stringify!($name)
+                    ))
+                })?;
+                super::datum::WriteDatum::write_datum(&n, out)
             }
         }
 

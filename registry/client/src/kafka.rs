@@ -18,12 +18,14 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::FutureExt;
 use rdkafka::ClientConfig;
 use rdkafka::Message;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, Headers, OwnedHeaders};
 use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
+use rdkafka::{Offset, TopicPartitionList};
 use serde::Serialize;
 
 use crate::bus::{BusError, EventDecoders, check_envelope, content_type};
@@ -343,8 +345,45 @@ pub struct KafkaConsumer<T> {
     consumer: StreamConsumer,
     decoders: EventDecoders<T>,
     deserializer: Arc<Deserializer>,
-    /// The record the caller has last been given: stored at the next `recv`.
+    /// The record the caller has last been given: processed once it asks
+    /// for the next.
     last: Option<(i32, i64)>,
+    /// Processed records' offsets not yet stored with the client, the latest
+    /// per partition. Stored every [`STORE_EVERY`] records, whenever the
+    /// consumer has caught up (before it waits for the broker), on `commit`
+    /// and on drop: one call per batch instead of one per record.
+    unstored: Vec<(i32, i64)>,
+    /// Records processed since offsets were last stored.
+    since_store: usize,
+    /// `T::TOPIC` (for `Drop`, which cannot name `T`'s bounds).
+    topic: &'static str,
+}
+
+/// Records processed between offset stores while a consumer is busy.
+const STORE_EVERY: usize = 64;
+
+/// Stores `unstored` offsets (each the last processed record of its
+/// partition) for the next commit.
+fn store_offsets(
+    consumer: &StreamConsumer,
+    topic: &str,
+    unstored: &mut Vec<(i32, i64)>,
+) -> Result<(), BusError> {
+    if unstored.is_empty() {
+        return Ok(());
+    }
+    let mut list = TopicPartitionList::with_capacity(unstored.len());
+    for (partition, offset) in unstored.iter() {
+        list.add_partition_offset(topic, *partition, Offset::Offset(offset + 1))
+            .map_err(kafka(format!("storing offsets of topic '{topic}'")))?;
+    }
+    unstored.clear();
+    match consumer.store_offsets(&list) {
+        // None of the partitions is assigned to this member any more (a
+        // rebalance): their new owners read on from the last commit.
+        Err(KafkaError::StoreOffset(RDKafkaErrorCode::State)) => Ok(()),
+        other => other.map_err(kafka(format!("storing offsets of topic '{topic}'"))),
+    }
 }
 
 impl<T> std::fmt::Debug for KafkaConsumer<T> {
@@ -380,33 +419,30 @@ impl<T: TopicEvents + 'static> KafkaConsumer<T> {
             decoders,
             deserializer,
             last: None,
+            unstored: Vec::new(),
+            since_store: 0,
+            topic: T::TOPIC,
         })
-    }
-
-    fn store_last(&mut self) -> Result<(), BusError> {
-        if let Some((partition, offset)) = self.last.take() {
-            self.consumer
-                .store_offset(T::TOPIC, partition, offset)
-                .map_err(|e| {
-                    kafka(format!(
-                        "storing offset {offset} of topic '{}' partition {partition}",
-                        T::TOPIC
-                    ))(e)
-                })?;
-        }
-        Ok(())
     }
 
     /// The next event. A record that cannot be read into `T` comes back as
     /// [`BusError::Undecodable`] and is passed over (its offset is stored).
     pub async fn recv(&mut self) -> Result<Received<T>, BusError> {
-        self.store_last()?;
+        self.processed();
+        if self.since_store >= STORE_EVERY {
+            self.store()?;
+        }
         // Read in place (no `detach` copy); only the key is copied out.
-        let message = self
-            .consumer
-            .recv()
-            .await
-            .map_err(|e| kafka(format!("reading topic '{}'", T::TOPIC))(e))?;
+        let message = match self.consumer.recv().now_or_never() {
+            Some(ready) => ready,
+            None => {
+                // Caught up: store what is processed before waiting.
+                self.since_store = 0;
+                store_offsets(&self.consumer, T::TOPIC, &mut self.unstored)?;
+                self.consumer.recv().await
+            }
+        }
+        .map_err(|e| kafka(format!("reading topic '{}'", T::TOPIC))(e))?;
         let (partition, offset) = (message.partition(), message.offset());
         let mut headers: Vec<(&str, &str)> = Vec::new();
         if let Some(h) = message.headers() {
@@ -444,12 +480,42 @@ impl<T: TopicEvents + 'static> KafkaConsumer<T> {
     /// Commits the offsets of every record handed out so far, now, and waits
     /// for the broker (the periodic commit does this in the background).
     pub fn commit(&mut self) -> Result<(), BusError> {
-        self.store_last()?;
+        self.store()?;
         match self.consumer.commit_consumer_state(CommitMode::Sync) {
             // Nothing consumed yet: nothing to commit.
             Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => Ok(()),
             other => other.map_err(kafka(format!("committing offsets of '{}'", T::TOPIC))),
         }
+    }
+}
+
+impl<T> KafkaConsumer<T> {
+    /// Marks the record last handed out as processed.
+    fn processed(&mut self) {
+        if let Some((partition, offset)) = self.last.take() {
+            match self.unstored.iter_mut().find(|(p, _)| *p == partition) {
+                Some(entry) => entry.1 = offset,
+                None => self.unstored.push((partition, offset)),
+            }
+            self.since_store += 1;
+        }
+    }
+
+    /// Stores the offsets of every processed record.
+    fn store(&mut self) -> Result<(), BusError> {
+        self.processed();
+        self.since_store = 0;
+        store_offsets(&self.consumer, self.topic, &mut self.unstored)
+    }
+}
+
+impl<T> Drop for KafkaConsumer<T> {
+    /// Stores the processed records' offsets, which the client commits as it
+    /// closes. The record handed out last is not among them: the caller may
+    /// have been dropped while handling it, so the group reads it again (a
+    /// failure to store only means more of that: at least once).
+    fn drop(&mut self) {
+        let _ = store_offsets(&self.consumer, self.topic, &mut self.unstored);
     }
 }
 

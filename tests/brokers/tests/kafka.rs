@@ -400,3 +400,55 @@ async fn refused_events_send_nothing() {
     auto.send(&Envelope::new(v1(7))).await.unwrap();
     assert_eq!(written(evolving::TOPIC), before + 1);
 }
+
+/// A member that goes away after taking three records leaves its group to
+/// resume after the two it finished, not after the one it was handed last:
+/// offsets are stored in batches, but only for records the caller moved past.
+#[tokio::test]
+async fn a_group_resumes_after_what_its_member_finished() {
+    if !available("a_group_resumes_after_what_its_member_finished") {
+        return;
+    }
+    let _one_at_a_time = BROKER.lock().await;
+    create_topics().await;
+    let setup = Setup::new().await;
+    let producer = setup.producer();
+    let mut source = EventSource::new(11, 4);
+    let mut ours = BTreeSet::new();
+    for _ in 0..30 {
+        let e: Envelope<evreg_broker_tests::catalog::shop::order::OrderCreated> = source.envelope();
+        ours.insert(e.event_id.to_string());
+        producer.send(&e).await.unwrap();
+    }
+    let group = format!("resume-{}", unique());
+    let mut member = setup.consumer(&group, evreg_broker_tests::topics::order_decoders());
+    let mut taken = Vec::new();
+    while taken.len() < 3 {
+        let r = tokio::time::timeout(Duration::from_secs(60), member.recv())
+            .await
+            .expect("the first member receives")
+            .unwrap();
+        taken.push(r.envelope.event_id.to_string());
+    }
+    drop(member);
+    let (finished, handed_last) = (&taken[..2], &taken[2]);
+    let mut wanted: BTreeSet<String> = ours
+        .difference(&finished.iter().cloned().collect())
+        .cloned()
+        .collect();
+    wanted.insert(handed_last.clone());
+    let mut next = setup.consumer(&group, evreg_broker_tests::topics::order_decoders());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    while !wanted.is_empty() {
+        let r = tokio::time::timeout_at(deadline, next.recv())
+            .await
+            .unwrap_or_else(|_| panic!("timed out; still waiting for {wanted:?}"))
+            .unwrap();
+        let id = r.envelope.event_id.to_string();
+        assert!(
+            !finished.contains(&id),
+            "{id} was finished by the first member, yet read again"
+        );
+        wanted.remove(&id);
+    }
+}

@@ -3,8 +3,9 @@
 # then consumed, through evreg-client's typed producer and consumer (schema
 # checks and decoding on) and through the plain broker client sending the same
 # bytes, alternating, ROUNDS times each. Kafka runs get a fresh tansu each, so
-# every consumer group reads only that run's events. Not part of CI: figures go
-# to BENCHMARKS.md.
+# every consumer group reads only that run's events. Each round ends with the
+# schema layer's end-to-end cost (1 - typed/plain), and each broker with the
+# median over its rounds. Not part of CI: figures go to BENCHMARKS.md.
 #   bash .ci/bench/brokers.sh
 #   EVENTS=50000 ROUNDS=5 bash .ci/bench/brokers.sh
 #   BROKERS=kafka bash .ci/bench/brokers.sh     (one broker only)
@@ -19,11 +20,34 @@ brokers=${BROKERS:-rabbitmq kafka}
 cargo build --release --locked -p evreg-broker-tests --features rabbitmq,kafka --example bus_load >&2
 bin=target/release/examples/bus_load
 
+# Echoes a run's lines and remembers its end-to-end rate in $rate.
+rate=0
+run() {
+  local out
+  out=$("$@") || return 1
+  echo "$out"
+  rate=$(sed -n 's/.*end to end \([0-9]*\)\/s.*/\1/p' <<<"$out")
+}
+costs=()
+# The cost of this round, from the plain and typed rates.
+round() {
+  local cost
+  cost=$(awk -v p="$1" -v t="$2" 'BEGIN { printf "%.1f", 100 * (1 - t / p) }')
+  echo "  round cost: $cost%"
+  costs+=("$cost")
+}
+median() {
+  printf '%s\n' "${costs[@]}" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
 if [[ " $brokers " == *" rabbitmq "* ]]; then
   (exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null || { echo "RabbitMQ is not up on 127.0.0.1:5672" >&2; exit 2; }
   for _ in $(seq 1 "$rounds"); do
-    for mode in plain typed; do "$bin" rabbitmq "$mode" "$events"; done
+    run "$bin" rabbitmq plain "$events"; plain=$rate
+    run "$bin" rabbitmq typed "$events"; round "$plain" "$rate"
   done
+  echo "rabbitmq: schema layer's end-to-end cost, median of $rounds rounds: $(median)%"
+  costs=()
 fi
 [[ " $brokers " == *" kafka "* ]] || exit 0
 
@@ -36,7 +60,9 @@ for _ in $(seq 1 "$rounds"); do
       --storage-engine memory://tansu/ >/dev/null 2>&1 &
     pid=$!
     sleep 0.5
-    EVREG_KAFKA_BOOTSTRAP=127.0.0.1:$port "$bin" kafka "$mode" "$events" || { kill "$pid"; exit 1; }
+    EVREG_KAFKA_BOOTSTRAP=127.0.0.1:$port run "$bin" kafka "$mode" "$events" || { kill "$pid"; exit 1; }
     kill "$pid"; wait "$pid" 2>/dev/null || true
+    if [[ $mode == plain ]]; then plain=$rate; else round "$plain" "$rate"; fi
   done
 done
+echo "kafka: schema layer's end-to-end cost, median of $rounds rounds: $(median)%"

@@ -15,7 +15,9 @@ use proc_macro::TokenStream;
 /// (on every schema type) from `#[event(...)]`, checking the type against its
 /// schema at compile time: an Avro `.avsc` or JSON Schema `.json` file
 /// (`schema = ".."`), or the text itself (`schema_text = ".."`, what evgen
-/// emits on generated events).
+/// emits on generated events). `datum` says the type also implements
+/// `evreg_client::avro::datum::{ReadDatum, WriteDatum}` (evgen writes both
+/// where it can), so the serializers read and write it without serde.
 #[proc_macro_derive(Event, attributes(event))]
 pub fn derive_event(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);

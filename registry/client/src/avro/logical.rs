@@ -212,17 +212,26 @@ impl<const SCALE: u32> SerializeAs<BigDecimal> for Decimal<SCALE> {
         if serializer.is_human_readable() {
             return serializer.collect_str(&source.with_scale(i64::from(SCALE)));
         }
-        // Amounts that fit 128 bits (every money amount) skip num-bigint's
-        // allocating conversion.
-        let (digits, own_scale) = source.as_bigint_and_scale();
-        if own_scale == i64::from(SCALE)
-            && let Some(small) = digits.to_i128()
-        {
-            let (buffer, start) = minimal_twos_complement(small);
-            return serializer.serialize_bytes(&buffer[start..]);
-        }
-        serializer.serialize_bytes(&unscaled_bytes::<S::Error>(source, SCALE)?)
+        with_unscaled::<S::Error, _>(source, SCALE, |b| serializer.serialize_bytes(b))?
     }
+}
+
+/// Hands `f` the unscaled two's complement bytes of `value` at `scale`.
+/// Amounts that fit 128 bits (every money amount) skip num-bigint's
+/// allocating conversion.
+fn with_unscaled<E: serde::ser::Error, R>(
+    value: &BigDecimal,
+    scale: u32,
+    f: impl FnOnce(&[u8]) -> R,
+) -> Result<R, E> {
+    let (digits, own_scale) = value.as_bigint_and_scale();
+    if own_scale == i64::from(scale)
+        && let Some(small) = digits.to_i128()
+    {
+        let (buffer, start) = minimal_twos_complement(small);
+        return Ok(f(&buffer[start..]));
+    }
+    Ok(f(&unscaled_bytes::<E>(value, scale)?))
 }
 
 /// Appends `value` at `scale` as Avro decimal bytes (length, then the
@@ -232,19 +241,10 @@ pub(super) fn push_decimal<E: serde::ser::Error>(
     scale: u32,
     out: &mut Vec<u8>,
 ) -> Result<(), E> {
-    let (digits, own_scale) = value.as_bigint_and_scale();
-    if own_scale == i64::from(scale)
-        && let Some(small) = digits.to_i128()
-    {
-        let (buffer, start) = minimal_twos_complement(small);
-        push_varint(out, (16 - start) as i64);
-        out.extend_from_slice(&buffer[start..]);
-        return Ok(());
-    }
-    let bytes = unscaled_bytes::<E>(value, scale)?;
-    push_varint(out, bytes.len() as i64);
-    out.extend_from_slice(&bytes);
-    Ok(())
+    with_unscaled(value, scale, |b| {
+        push_varint(out, b.len() as i64);
+        out.extend_from_slice(b);
+    })
 }
 
 /// `value` at `scale` sign-extended to `size` bytes, as `DecimalFixed` writes it.

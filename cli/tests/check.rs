@@ -10,9 +10,8 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+mod common;
+use common::{Registry, text, tmp};
 
 /// Runs `evgen` in `dir`.
 fn evgen(dir: &Path, args: &[&str]) -> Output {
@@ -25,13 +24,6 @@ fn evgen(dir: &Path, args: &[&str]) -> Output {
 
 fn code(out: &Output) -> i32 {
     out.status.code().unwrap_or(-1)
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -387,59 +379,6 @@ fn output_formats_are_stable() {
         // Not a terminal: no color codes.
         assert!(!text(&out.stdout).contains('\u{1b}'));
         snapshot(file, &text(&out.stdout));
-    }
-}
-
-/// An evreg on 127.0.0.1 with its SQLite data in a temporary folder, served from
-/// its own thread and runtime; stopped on drop.
-struct Registry {
-    url: String,
-    dir: PathBuf,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Registry {
-    fn start(name: &str) -> Registry {
-        let dir = tmp(&format!("evreg-{name}"));
-        let data = dir.clone();
-        let (url_tx, url_rx) = std::sync::mpsc::channel();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let server =
-                    evreg_server::serve_in_background(&evreg_server::Settings::for_data_dir(&data))
-                        .await
-                        .unwrap();
-                url_tx.send(server.url.clone()).unwrap();
-                let _ = stopped.await;
-                server.stop().await.unwrap();
-            });
-        });
-        let url = url_rx.recv().expect("evreg starts");
-        Registry {
-            url,
-            dir,
-            stop: Some(stop),
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 

@@ -15,6 +15,7 @@ use std::pin::Pin;
 
 use serde::de::DeserializeOwned;
 
+use crate::envelope::HeaderFields;
 use crate::{Deserializer, Envelope, EventMeta, SerdeError, TopicEvents};
 
 /// Why an event was not sent or not received.
@@ -244,22 +245,20 @@ impl<T: TopicEvents + 'static> EventDecoders<T> {
         decoded.map_err(|e| e.to_string())
     }
 
-    /// Decodes a message into an envelope, given its headers (name, value) and
-    /// its schema id and payload.
-    pub(crate) async fn decode_envelope<'h>(
+    /// Decodes a message into an envelope, given its envelope headers and its
+    /// schema id and payload.
+    pub(crate) async fn decode_envelope(
         &self,
         deserializer: &Deserializer,
-        headers: &[(&'h str, &'h str)],
+        headers: HeaderFields<'_>,
         id: u32,
         payload: &[u8],
     ) -> Result<Envelope<T>, String> {
         let event_type = headers
-            .iter()
-            .find(|(k, _)| *k == crate::headers::EVENT_TYPE)
-            .map(|(_, v)| *v)
+            .event_type
             .ok_or_else(|| format!("no '{}' header", crate::headers::EVENT_TYPE))?;
         let data = self.decode(deserializer, event_type, id, payload).await?;
-        Envelope::from_headers(headers.iter().copied(), data).ok_or_else(|| {
+        let meta = headers.meta().ok_or_else(|| {
             format!(
                 "envelope headers ({}) missing or malformed",
                 [
@@ -270,6 +269,7 @@ impl<T: TopicEvents + 'static> EventDecoders<T> {
                 ]
                 .join(", ")
             )
-        })
+        })?;
+        Ok(meta.wrap(data))
     }
 }

@@ -76,25 +76,90 @@ impl<T> Envelope<T> {
         headers: impl IntoIterator<Item = (&'a str, &'a str)>,
         data: T,
     ) -> Option<Envelope<T>> {
-        let (mut id, mut ty, mut ts, mut source, mut version) = (None, None, None, None, None);
-        for (k, v) in headers {
-            match k {
-                headers::EVENT_ID => id = Uuid::parse_str(v).ok(),
-                headers::EVENT_TYPE => ty = Some(v.to_owned()),
-                headers::TIMESTAMP => ts = parse_timestamp(v),
-                headers::SOURCE => source = Some(v.to_owned()),
-                headers::VERSION => version = v.parse().ok(),
-                _ => {}
-            }
+        Some(HeaderFields::read(headers).meta()?.wrap(data))
+    }
+
+    /// Calls `f` with each metadata header, formatted on the stack: what
+    /// [`headers`](Self::headers) gives, without a `String` per header for a
+    /// producer that copies them into its message anyway.
+    pub(crate) fn each_header(&self, mut f: impl FnMut(&'static str, &str)) {
+        let mut id = Uuid::encode_buffer();
+        f(
+            headers::EVENT_ID,
+            self.event_id.hyphenated().encode_lower(&mut id),
+        );
+        f(headers::EVENT_TYPE, &self.event_type);
+        let mut ts = [0; 24];
+        match write_millis_utc(&self.timestamp, &mut ts) {
+            Some(text) => f(headers::TIMESTAMP, text),
+            None => f(headers::TIMESTAMP, &format_timestamp(&self.timestamp)),
         }
-        Some(Envelope {
-            event_id: id?,
-            event_type: ty?,
-            timestamp: ts?,
-            source: source?,
-            version: version?,
-            data,
+        f(headers::SOURCE, &self.source);
+        let mut version = itoa::Buffer::new();
+        f(headers::VERSION, version.format(self.version));
+    }
+}
+
+/// The envelope's header values as a message carries them, not yet parsed.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct HeaderFields<'h> {
+    event_id: Option<&'h str>,
+    pub(crate) event_type: Option<&'h str>,
+    timestamp: Option<&'h str>,
+    source: Option<&'h str>,
+    version: Option<&'h str>,
+}
+
+impl<'h> HeaderFields<'h> {
+    /// Picks the envelope's headers out of a message's (name, value) pairs.
+    pub(crate) fn read(headers: impl IntoIterator<Item = (&'h str, &'h str)>) -> HeaderFields<'h> {
+        let mut fields = HeaderFields::default();
+        for (k, v) in headers {
+            let slot = match k {
+                headers::EVENT_ID => &mut fields.event_id,
+                headers::EVENT_TYPE => &mut fields.event_type,
+                headers::TIMESTAMP => &mut fields.timestamp,
+                headers::SOURCE => &mut fields.source,
+                headers::VERSION => &mut fields.version,
+                _ => continue,
+            };
+            *slot = Some(v);
+        }
+        fields
+    }
+
+    /// The parsed metadata; `None` when a header is missing or malformed.
+    pub(crate) fn meta(&self) -> Option<Meta> {
+        Some(Meta {
+            event_id: Uuid::parse_str(self.event_id?).ok()?,
+            event_type: self.event_type?.to_owned(),
+            timestamp: parse_timestamp(self.timestamp?)?,
+            source: self.source?.to_owned(),
+            version: self.version?.parse().ok()?,
         })
+    }
+}
+
+/// An envelope without its event: what the headers say.
+#[derive(Debug)]
+pub(crate) struct Meta {
+    event_id: Uuid,
+    event_type: String,
+    timestamp: DateTime<Utc>,
+    source: String,
+    version: u32,
+}
+
+impl Meta {
+    pub(crate) fn wrap<T>(self, data: T) -> Envelope<T> {
+        Envelope {
+            event_id: self.event_id,
+            event_type: self.event_type,
+            timestamp: self.timestamp,
+            source: self.source,
+            version: self.version,
+            data,
+        }
     }
 }
 
@@ -102,35 +167,44 @@ impl<T> Envelope<T> {
 /// chrono's `to_rfc3339_opts(Millis, true)` writes, without its general
 /// formatter in the usual case (every event's headers go through here).
 fn format_timestamp(t: &DateTime<Utc>) -> String {
+    let mut out = [0; 24];
+    match write_millis_utc(t, &mut out) {
+        Some(text) => text.to_owned(),
+        None => t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+    }
+}
+
+/// `t` as `YYYY-MM-DDTHH:MM:SS.mmmZ` in `out`; `None` for wider or signed
+/// years and leap seconds, which chrono's general formatter writes.
+fn write_millis_utc<'o>(t: &DateTime<Utc>, out: &'o mut [u8; 24]) -> Option<&'o str> {
     use chrono::{Datelike, Timelike};
     let nanos = t.nanosecond();
     let year = match u32::try_from(t.year()) {
-        // Wider or signed years, and leap seconds: chrono's own form.
         Ok(year @ 0..=9999) if nanos < 1_000_000_000 => year,
-        _ => return t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        _ => return None,
     };
-    let mut out = String::with_capacity(24);
-    push_digits(&mut out, year, 4);
-    for (before, n) in [
-        ('-', t.month()),
-        ('-', t.day()),
-        ('T', t.hour()),
-        (':', t.minute()),
-        (':', t.second()),
-        ('.', nanos / 1_000_000),
+    push_digits(&mut out[0..4], year);
+    for (at, before, n) in [
+        (4, b'-', t.month()),
+        (7, b'-', t.day()),
+        (10, b'T', t.hour()),
+        (13, b':', t.minute()),
+        (16, b':', t.second()),
     ] {
-        out.push(before);
-        push_digits(&mut out, n, if before == '.' { 3 } else { 2 });
+        out[at] = before;
+        push_digits(&mut out[at + 1..at + 3], n);
     }
-    out.push('Z');
-    out
+    out[19] = b'.';
+    push_digits(&mut out[20..23], nanos / 1_000_000);
+    out[23] = b'Z';
+    std::str::from_utf8(out).ok()
 }
 
-/// `n`'s last `width` decimal digits, zero-padded.
-fn push_digits(out: &mut String, n: u32, width: u32) {
-    for place in (0..width).rev() {
-        let digit = n / 10u32.pow(place) % 10;
-        out.push(char::from(b'0' + digit as u8));
+/// `n`'s last `out.len()` decimal digits, zero-padded, into `out`.
+fn push_digits(out: &mut [u8], mut n: u32) {
+    for digit in out.iter_mut().rev() {
+        *digit = b'0' + (n % 10) as u8;
+        n /= 10;
     }
 }
 
@@ -180,6 +254,49 @@ fn parse_millis_utc(v: &str) -> Option<DateTime<Utc>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    struct Unit;
+
+    impl EventMeta for Unit {
+        const EVENT_TYPE: &'static str = "order.created";
+        const SOURCE: &'static str = "order-service";
+        const SCHEMA_VERSION: u32 = 7;
+        const TOPIC: &'static str = "order-events";
+        const SCHEMA_TYPE: &'static str = "AVRO";
+        const SUBJECT: &'static str = "order.created-value";
+        const PARTITION_KEY_FIELD: Option<&'static str> = None;
+        const SCHEMA: &'static str = "\"null\"";
+
+        fn partition_key(&self) -> Option<String> {
+            None
+        }
+    }
+
+    #[test]
+    fn headers_on_the_stack_are_the_owned_ones_and_read_back() {
+        let mut envelope = Envelope::new(Unit);
+        // The second is a leap second, which chrono formats.
+        for timestamp in ["2024-05-01T12:00:00.123Z", "2016-12-31T23:59:60.500Z"] {
+            envelope.timestamp = DateTime::parse_from_rfc3339(timestamp)
+                .expect("a timestamp")
+                .with_timezone(&Utc);
+            let mut borrowed = Vec::new();
+            envelope.each_header(|k, v| borrowed.push((k, v.to_owned())));
+            assert_eq!(borrowed, envelope.headers().to_vec());
+            let back = Envelope::from_headers(borrowed.iter().map(|(k, v)| (*k, v.as_str())), ())
+                .expect("reads back");
+            assert_eq!(
+                (back.event_id, back.event_type.as_str(), back.timestamp),
+                (envelope.event_id, "order.created", envelope.timestamp)
+            );
+            assert_eq!((back.source.as_str(), back.version), ("order-service", 7));
+        }
+        let mut missing = envelope.headers().to_vec();
+        missing.retain(|(k, _)| *k != headers::SOURCE);
+        assert!(
+            Envelope::from_headers(missing.iter().map(|(k, v)| (*k, v.as_str())), ()).is_none()
+        );
+    }
 
     #[test]
     fn timestamps_read_and_write_as_chrono_does() {

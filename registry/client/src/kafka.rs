@@ -29,6 +29,7 @@ use rdkafka::{Offset, TopicPartitionList};
 use serde::Serialize;
 
 use crate::bus::{BusError, EventDecoders, check_envelope, content_type};
+use crate::envelope::HeaderFields;
 use crate::{Deserializer, Envelope, EventMeta, Serializer, TopicEvents, wire};
 
 fn kafka(context: impl Into<String>) -> impl FnOnce(KafkaError) -> BusError {
@@ -265,13 +266,17 @@ impl KafkaProducer {
     {
         check_envelope(envelope)?;
         let value = self.serializer.serialize(&envelope.data).await?;
-        let mut headers = OwnedHeaders::new_with_capacity(6);
-        for (name, value) in envelope.headers() {
-            headers = headers.insert(Header {
-                key: name,
-                value: Some(value.as_bytes()),
+        // `insert` takes the list and hands it back (rdkafka's builder).
+        let mut list = Some(OwnedHeaders::new_with_capacity(6));
+        envelope.each_header(|name, value| {
+            list = list.take().map(|l| {
+                l.insert(Header {
+                    key: name,
+                    value: Some(value.as_bytes()),
+                })
             });
-        }
+        });
+        let mut headers = list.unwrap_or_default();
         headers = headers.insert(Header {
             key: CONTENT_TYPE_HEADER,
             value: Some(content_type(E::SCHEMA_TYPE).as_bytes()),
@@ -444,18 +449,14 @@ impl<T: TopicEvents + 'static> KafkaConsumer<T> {
         }
         .map_err(|e| kafka(format!("reading topic '{}'", T::TOPIC))(e))?;
         let (partition, offset) = (message.partition(), message.offset());
-        let mut headers: Vec<(&str, &str)> = Vec::new();
-        if let Some(h) = message.headers() {
-            headers.reserve_exact(h.count());
-            headers.extend(
-                h.iter()
-                    .filter_map(|h| Some((h.key, std::str::from_utf8(h.value?).ok()?))),
-            );
-        }
+        let headers = HeaderFields::read(message.headers().into_iter().flat_map(|h| {
+            h.iter()
+                .filter_map(|h| Some((h.key, std::str::from_utf8(h.value?).ok()?)))
+        }));
         let decoded = match wire::split(message.payload().unwrap_or_default()) {
             Ok((id, payload)) => {
                 self.decoders
-                    .decode_envelope(&self.deserializer, &headers, id, payload)
+                    .decode_envelope(&self.deserializer, headers, id, payload)
                     .await
             }
             Err(e) => Err(e.to_string()),

@@ -32,6 +32,7 @@ use lapin::{Confirmation, PublisherConfirm};
 use serde::Serialize;
 
 use crate::bus::{BusError, EventDecoders, check_envelope, content_type};
+use crate::envelope::HeaderFields;
 use crate::{Deserializer, Envelope, EventMeta, Serializer, TopicEvents, wire};
 
 /// The header a dead-lettered message carries its reason in.
@@ -488,12 +489,12 @@ impl<T: TopicEvents + 'static> RabbitConsumer<T> {
             .iter()
             .filter_map(|(k, v)| Some((k.as_str(), header_text(v)?)))
             .collect();
-        let headers: Vec<(&str, &str)> = texts.iter().map(|(k, v)| (*k, v.as_ref())).collect();
-        let id = headers
+        let id = texts
             .iter()
             .find(|(k, _)| *k == wire::SCHEMA_ID_HEADER)
             .ok_or_else(|| format!("no '{}' header", wire::SCHEMA_ID_HEADER))?
-            .1;
+            .1
+            .as_ref();
         let id: u32 = id.parse().map_err(|_| {
             format!(
                 "header '{}' is not a schema id: '{id}'",
@@ -501,7 +502,12 @@ impl<T: TopicEvents + 'static> RabbitConsumer<T> {
             )
         })?;
         self.decoders
-            .decode_envelope(&self.deserializer, &headers, id, &delivery.data)
+            .decode_envelope(
+                &self.deserializer,
+                HeaderFields::read(texts.iter().map(|(k, v)| (*k, v.as_ref()))),
+                id,
+                &delivery.data,
+            )
             .await
     }
 

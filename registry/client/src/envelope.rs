@@ -80,9 +80,9 @@ impl<T> Envelope<T> {
     }
 
     /// Calls `f` with each metadata header, formatted on the stack: what
-    /// [`headers`](Self::headers) gives, without a `String` per header for a
+    /// [`headers`](Self::headers) gives, without a `String` per header, for a
     /// producer that copies them into its message anyway.
-    pub(crate) fn each_header(&self, mut f: impl FnMut(&'static str, &str)) {
+    pub fn each_header(&self, mut f: impl FnMut(&'static str, &str)) {
         let mut id = Uuid::encode_buffer();
         f(
             headers::EVENT_ID,

@@ -59,15 +59,16 @@ impl<T: EventMeta> Envelope<T> {
 }
 
 impl<T> Envelope<T> {
-    /// The metadata as header name/value pairs.
+    /// The metadata as header name/value pairs ([`each_header`](Self::each_header), owned).
     pub fn headers(&self) -> [(&'static str, String); 5] {
-        [
-            (headers::EVENT_ID, self.event_id.to_string()),
-            (headers::EVENT_TYPE, self.event_type.clone()),
-            (headers::TIMESTAMP, format_timestamp(&self.timestamp)),
-            (headers::SOURCE, self.source.clone()),
-            (headers::VERSION, self.version.to_string()),
-        ]
+        let mut out = <[(&'static str, String); 5]>::default();
+        let mut slots = out.iter_mut();
+        self.each_header(|name, value| {
+            if let Some(slot) = slots.next() {
+                *slot = (name, value.to_owned());
+            }
+        });
+        out
     }
 
     /// Rebuilds an envelope from headers and a decoded payload; `None` when a
@@ -79,9 +80,9 @@ impl<T> Envelope<T> {
         Some(HeaderFields::read(headers).meta()?.wrap(data))
     }
 
-    /// Calls `f` with each metadata header, formatted on the stack: what
-    /// [`headers`](Self::headers) gives, without a `String` per header, for a
-    /// producer that copies them into its message anyway.
+    /// Calls `f` with each of the five metadata headers, in order, formatted on
+    /// the stack: no `String` per header for a producer that copies them into
+    /// its message anyway.
     pub fn each_header(&self, mut f: impl FnMut(&'static str, &str)) {
         let mut id = Uuid::encode_buffer();
         f(
@@ -273,17 +274,30 @@ mod tests {
     }
 
     #[test]
-    fn headers_on_the_stack_are_the_owned_ones_and_read_back() {
+    fn headers_are_written_as_chrono_and_uuid_would_and_read_back() {
         let mut envelope = Envelope::new(Unit);
         // The second is a leap second, which chrono formats.
         for timestamp in ["2024-05-01T12:00:00.123Z", "2016-12-31T23:59:60.500Z"] {
             envelope.timestamp = DateTime::parse_from_rfc3339(timestamp)
                 .expect("a timestamp")
                 .with_timezone(&Utc);
-            let mut borrowed = Vec::new();
-            envelope.each_header(|k, v| borrowed.push((k, v.to_owned())));
-            assert_eq!(borrowed, envelope.headers().to_vec());
-            let back = Envelope::from_headers(borrowed.iter().map(|(k, v)| (*k, v.as_str())), ())
+            let written = envelope.headers();
+            assert_eq!(
+                written,
+                [
+                    (headers::EVENT_ID, envelope.event_id.to_string()),
+                    (headers::EVENT_TYPE, "order.created".to_owned()),
+                    (
+                        headers::TIMESTAMP,
+                        envelope
+                            .timestamp
+                            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+                    ),
+                    (headers::SOURCE, "order-service".to_owned()),
+                    (headers::VERSION, "7".to_owned()),
+                ]
+            );
+            let back = Envelope::from_headers(written.iter().map(|(k, v)| (*k, v.as_str())), ())
                 .expect("reads back");
             assert_eq!(
                 (back.event_id, back.event_type.as_str(), back.timestamp),

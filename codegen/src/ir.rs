@@ -121,7 +121,8 @@ pub enum Scalar {
     FixedBytes(u32),
     /// `uuid::Uuid`, written as its hyphenated string.
     Uuid,
-    /// `bigdecimal::BigDecimal`; see [`DecimalWire`].
+    /// `rust_decimal::Decimal` up to 28 digits, `bigdecimal::BigDecimal` beyond
+    /// (and for `big-decimal` and decimal strings); see [`DecimalWire`].
     Decimal(DecimalWire),
     /// `chrono::NaiveDate`.
     Date(TimeWire),

@@ -4,8 +4,10 @@
 //! `catalog.toml` describing events, topics and consumer groups) and writes serde
 //! types that round-trip through apache-avro byte for byte: records become structs,
 //! enums enums, unions `Option` or enums, logical types proper Rust types
-//! (`uuid::Uuid`, `BigDecimal`, `chrono` dates and times), namespaces modules,
-//! aliases `pub type Old = New;` (field aliases `#[serde(alias)]`).
+//! (`uuid::Uuid`, `chrono` dates and times; decimals of at most 28 digits
+//! `rust_decimal::Decimal`, which is `Copy` and needs no heap, wider ones
+//! `BigDecimal`), namespaces modules, aliases `pub type Old = New;` (field aliases
+//! `#[serde(alias)]`).
 //!
 //! JSON Schema files (`.json`, `.schema.json`; drafts 4 to 2020-12) go through the
 //! same doors: the root type is named after the `title` (else the file name, or

@@ -78,11 +78,25 @@ pub(crate) fn nullable(model: &Model, id: NodeId) -> Option<NodeId> {
     }
 }
 
-/// Rust types accepted for a primitive (with its logical type), the first one
-/// being the one named in messages.
-fn primitive_types(kind: Primitive, logical: Option<&str>) -> &'static [&'static str] {
-    match (kind, logical) {
+/// Whether a `decimal` node fits `rust_decimal::Decimal` (28 digits at most),
+/// as evgen maps it; wider ones need a `BigDecimal`.
+fn small_decimal(props: &[(String, serde_json::Value)]) -> bool {
+    props
+        .iter()
+        .find(|(k, _)| k == "precision")
+        .and_then(|(_, v)| v.as_u64())
+        .is_some_and(|p| p <= 28)
+}
+
+/// Rust types accepted for a primitive (with its logical type and other
+/// properties), the first one being the one named in messages.
+fn primitive_types(
+    kind: Primitive,
+    props: &[(String, serde_json::Value)],
+) -> &'static [&'static str] {
+    match (kind, logical(props)) {
         (Primitive::String, Some("uuid")) => &["Uuid", "String"],
+        (Primitive::Bytes, Some("decimal")) if small_decimal(props) => &["Decimal", "BigDecimal"],
         (Primitive::Bytes, Some("decimal")) => &["BigDecimal"],
         (Primitive::Bytes, Some("big-decimal")) => &["BigDecimal"],
         (Primitive::Int, Some("date")) => &["NaiveDate", "i32"],
@@ -140,7 +154,7 @@ pub(crate) fn check_type(model: &Model, id: NodeId, ty: &Type) -> Verdict {
     }
     match node {
         Node::Primitive { kind, props } => {
-            let accepted = primitive_types(*kind, logical(props));
+            let accepted = primitive_types(*kind, props);
             let have = rust_name(ty);
             if accepted.contains(&have.as_str())
                 || (have == "DateTime" && accepted[0] == "DateTime<Utc>")
@@ -171,7 +185,11 @@ pub(crate) fn check_type(model: &Model, id: NodeId, ty: &Type) -> Verdict {
         Node::Fixed {
             size, props, name, ..
         } => match (logical(props), segment(ty)) {
-            (Some("decimal"), Some((n, _))) if n == "BigDecimal" => Verdict::Fits,
+            (Some("decimal"), Some((n, _)))
+                if n == "BigDecimal" || (n == "Decimal" && small_decimal(props)) =>
+            {
+                Verdict::Fits
+            }
             (Some("duration"), Some((n, _))) if n == "Duration" => Verdict::Fits,
             _ => match ty {
                 Type::Array(a)
@@ -211,7 +229,7 @@ pub(crate) fn expected(model: &Model, id: NodeId) -> String {
         return format!("Option<{}>", expected(model, inner));
     }
     match model.node(id) {
-        Node::Primitive { kind, props } => primitive_types(*kind, logical(props))[0].to_owned(),
+        Node::Primitive { kind, props } => primitive_types(*kind, props)[0].to_owned(),
         Node::Array { items, .. } => format!("Vec<{}>", expected(model, *items)),
         Node::Map { values, .. } => format!("HashMap<String, {}>", expected(model, *values)),
         Node::Fixed { size, name, .. } => format!(

@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use evreg_client::apache_avro::{self, Schema};
 use evreg_client::avro::{from_datum, to_datum};
 use evreg_client::chrono::{DateTime, NaiveDate, Utc};
-use evreg_client::{BigDecimal, EventMeta, SchemaName, TopicEvents, Uuid};
+use evreg_client::rust_decimal::Decimal;
+use evreg_client::{EventMeta, SchemaName, TopicEvents, Uuid};
 use evreg_tests::catalog::shop::Envelope;
 use evreg_tests::catalog::shop::common::{Address, Currency, LineItem, Money, ReservedItem};
 use evreg_tests::catalog::shop::customer::{CustomerRegistered, CustomerUpdated};
@@ -37,7 +38,7 @@ fn at(ms: i64) -> DateTime<Utc> {
 
 fn eur(amount: &str) -> Money {
     Money {
-        amount: amount.parse::<BigDecimal>().unwrap(),
+        amount: amount.parse::<Decimal>().unwrap(),
         currency: Currency::Eur,
     }
 }

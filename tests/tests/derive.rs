@@ -7,7 +7,8 @@ use evreg_client::apache_avro::Schema;
 use evreg_client::avro::{TimestampMillis, Uuid as AvroUuid, to_datum};
 use evreg_client::chrono::{DateTime, Utc};
 use evreg_client::codec::As;
-use evreg_client::{BigDecimal, Event, EventMeta, SchemaName, Uuid};
+use evreg_client::rust_decimal::Decimal;
+use evreg_client::{Event, EventMeta, SchemaName, Uuid};
 use evreg_tests::catalog::shop::common::{Address, Currency, LineItem, Money};
 use evreg_tests::catalog::shop::order::{OrderCreated, OrderStatus};
 use serde::{Deserialize, Serialize};
@@ -39,7 +40,7 @@ struct HandOrderCreated {
 
 fn eur(amount: &str) -> Money {
     Money {
-        amount: amount.parse::<BigDecimal>().unwrap(),
+        amount: amount.parse::<Decimal>().unwrap(),
         currency: Currency::Eur,
     }
 }

@@ -96,7 +96,7 @@ fn scalar_type(s: Scalar) -> TokenStream {
             quote!([u8; #n])
         }
         Scalar::Uuid => quote!(::evreg_client::uuid::Uuid),
-        Scalar::Decimal(_) => quote!(::evreg_client::bigdecimal::BigDecimal),
+        Scalar::Decimal(w) => decimal_type(w),
         Scalar::Date(_) => quote!(::evreg_client::chrono::NaiveDate),
         Scalar::Time(_) => quote!(::evreg_client::chrono::NaiveTime),
         Scalar::Timestamp(_) => {
@@ -301,6 +301,44 @@ fn named_const(
     }
 }
 
+/// Decimals of at most this many digits are `rust_decimal::Decimal`s: every
+/// such value fits its 96 bits (and its scale, at most the precision, fits
+/// its limit of 28), with no heap allocation per value. Wider ones are
+/// `BigDecimal`s.
+pub(crate) const SMALL_DECIMAL_DIGITS: u32 = 28;
+
+/// The Rust type of a decimal carried as `w`.
+pub(crate) fn decimal_type(w: DecimalWire) -> TokenStream {
+    match w {
+        DecimalWire::AvroBytes { precision, .. } | DecimalWire::AvroFixed { precision, .. }
+            if precision <= SMALL_DECIMAL_DIGITS =>
+        {
+            quote!(::evreg_client::rust_decimal::Decimal)
+        }
+        _ => quote!(::evreg_client::bigdecimal::BigDecimal),
+    }
+}
+
+/// Whether the big-endian two's complement `b` has at most `precision` digits.
+fn unscaled_fits(b: &[u8], precision: u32) -> bool {
+    let fill = match b.first() {
+        None => return true,
+        Some(first) if first & 0x80 != 0 => 0xff,
+        Some(_) => 0,
+    };
+    let significant = b.iter().position(|&x| x != fill).unwrap_or(b.len());
+    // One sign byte more than the 16 of an i128 is never needed.
+    if b.len() - significant > 16 {
+        return false;
+    }
+    let mut buffer = [fill; 16];
+    let tail = &b[b.len().saturating_sub(16)..];
+    buffer[16 - tail.len()..].copy_from_slice(tail);
+    let v = i128::from_be_bytes(buffer);
+    // The kept bytes must carry the sign the dropped ones repeated.
+    (v < 0) == (fill == 0xff) && v.unsigned_abs() < 10u128.pow(precision)
+}
+
 fn int<T: TryFrom<i128>>(n: i128, what: &str) -> Result<T, String> {
     T::try_from(n).map_err(|_| format!("default {n} is out of range for {what}"))
 }
@@ -387,17 +425,29 @@ fn scalar_const(s: Scalar, c: &Const, p: &TokenStream) -> Result<TokenStream, St
         }
         (
             Scalar::Decimal(
-                DecimalWire::AvroBytes { scale, .. } | DecimalWire::AvroFixed { scale, .. },
+                DecimalWire::AvroBytes { precision, scale }
+                | DecimalWire::AvroFixed {
+                    precision, scale, ..
+                },
             ),
             Const::Bytes(b),
         ) => {
-            let b = bytes_lit(b);
-            let scale = Literal::i64_suffixed(i64::from(scale));
-            quote!(#p::decimal(&#b, #scale))
+            if precision <= SMALL_DECIMAL_DIGITS {
+                if !unscaled_fits(b, precision) {
+                    return Err(format!(
+                        "default {b:?} has more than the decimal's {precision} digits"
+                    ));
+                }
+                let b = bytes_lit(b);
+                let scale = Literal::u32_suffixed(scale);
+                quote!(#p::small_decimal(&#b, #scale))
+            } else {
+                let b = bytes_lit(b);
+                let scale = Literal::i64_suffixed(i64::from(scale));
+                quote!(#p::decimal(&#b, #scale))
+            }
         }
-        (Scalar::Decimal(_), Const::String(v)) => {
-            parse(v, quote!(::evreg_client::bigdecimal::BigDecimal))
-        }
+        (Scalar::Decimal(w), Const::String(v)) => parse(v, decimal_type(w)),
         (Scalar::Date(TimeWire::AvroDays), Const::Int(n)) => {
             let n = Literal::i64_suffixed(int(*n, "date")?);
             quote!(#p::date(#n))
@@ -474,5 +524,34 @@ fn const_to_json(c: &Const) -> serde_json::Value {
         Const::Variant(_, Some(v)) => const_to_json(v),
         Const::Variant(name, None) => J::String(name.clone()),
         Const::Json(v) => v.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unscaled_fits;
+
+    #[test]
+    fn unscaled_digits_are_counted_with_their_sign() {
+        assert!(unscaled_fits(&[], 1));
+        assert!(unscaled_fits(&[0xff, 0x38], 3)); // -200
+        assert!(!unscaled_fits(&[0xff, 0x38], 2));
+        assert!(unscaled_fits(&[0x00, 0x00, 0x00, 0x63], 2)); // 99, sign-extended
+        assert!(!unscaled_fits(&[0x64], 2)); // 100
+        // 10^28 - 1, the largest 28-digit value, and 10^28.
+        let max = (10i128.pow(28) - 1).to_be_bytes();
+        assert!(unscaled_fits(&max, 28));
+        assert!(!unscaled_fits(&10i128.pow(28).to_be_bytes(), 28));
+        // 17 bytes whose first only repeats the sign, and 17 that do not fit.
+        let mut wide = vec![0xff];
+        wide.extend_from_slice(&(-5i128).to_be_bytes());
+        assert!(unscaled_fits(&wide, 1));
+        let mut too_wide = vec![0x01];
+        too_wide.extend_from_slice(&[0; 16]);
+        assert!(!unscaled_fits(&too_wide, 28));
+        // A positive value whose 16 bytes read as negative needs a 17th.
+        let mut positive = vec![0x00];
+        positive.extend_from_slice(&[0x80; 16]);
+        assert!(!unscaled_fits(&positive, 28));
     }
 }

@@ -7,8 +7,8 @@
 //!   each against its Avro or JSON schema at compile time; evgen implements
 //!   `TopicEvents` on its topic enums;
 //! - [`avro`]: codecs that map Avro's logical types to proper Rust types
-//!   (`uuid::Uuid`, `BigDecimal`, `chrono` dates and times) and the
-//!   [`avro::to_datum`] / [`avro::from_datum`] helpers;
+//!   (`uuid::Uuid`, `rust_decimal::Decimal` or `BigDecimal`, `chrono` dates and
+//!   times) and the [`avro::to_datum`] / [`avro::from_datum`] helpers;
 //! - [`codec`]: the composable `As::<Codec>` machinery those codecs plug into;
 //! - re-exports of the crates generated code names, so a service needs only
 //!   `evreg-client`, `serde` and `serde_json` in its `Cargo.toml`.
@@ -62,6 +62,7 @@ pub use bigdecimal;
 pub use bigdecimal::BigDecimal;
 pub use chrono;
 pub use regex;
+pub use rust_decimal;
 pub use uuid;
 pub use uuid::Uuid;
 
@@ -90,6 +91,11 @@ pub mod __private {
     /// A decimal from its unscaled two's complement bytes.
     pub fn decimal(unscaled: &[u8], scale: i64) -> BigDecimal {
         BigDecimal::new(BigInt::from_signed_bytes_be(unscaled), scale)
+    }
+
+    /// A decimal of at most 28 digits from its unscaled two's complement bytes.
+    pub fn small_decimal(unscaled: &[u8], scale: u32) -> rust_decimal::Decimal {
+        crate::avro::DecimalValue::from_unscaled(unscaled, scale).unwrap_or_default()
     }
 
     /// A timestamp from milliseconds since the epoch.

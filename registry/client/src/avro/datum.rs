@@ -15,11 +15,9 @@
 
 use std::collections::BTreeMap;
 
-use bigdecimal::BigDecimal;
-
 use super::decode::{block_len, bytes, int, long, take, text, truncated, uuid_text};
 use super::logical::push_varint;
-use super::{Decimal, DecimalFixed, DecodeError, EncodeError};
+use super::{Decimal, DecimalFixed, DecimalValue, DecodeError, EncodeError};
 use crate::codec::{Boxed, Map, Opt, OptLast, Same, Seq};
 
 /// A type that reads one datum of its own Avro schema from the front of `input`.
@@ -225,18 +223,15 @@ impl ReadAs<uuid::Uuid> for super::Uuid {
     }
 }
 
-impl<const SCALE: u32> ReadAs<BigDecimal> for Decimal<SCALE> {
-    fn read_as(input: &mut &[u8]) -> Result<BigDecimal, DecodeError> {
-        Ok(super::logical::decimal_from_bytes(bytes(input)?, SCALE))
+impl<T: DecimalValue, const SCALE: u32> ReadAs<T> for Decimal<SCALE> {
+    fn read_as(input: &mut &[u8]) -> Result<T, DecodeError> {
+        T::from_unscaled(bytes(input)?, SCALE).map_err(DecodeError)
     }
 }
 
-impl<const SCALE: u32, const SIZE: usize> ReadAs<BigDecimal> for DecimalFixed<SCALE, SIZE> {
-    fn read_as(input: &mut &[u8]) -> Result<BigDecimal, DecodeError> {
-        Ok(super::logical::decimal_from_bytes(
-            take(input, SIZE)?,
-            SCALE,
-        ))
+impl<T: DecimalValue, const SCALE: u32, const SIZE: usize> ReadAs<T> for DecimalFixed<SCALE, SIZE> {
+    fn read_as(input: &mut &[u8]) -> Result<T, DecodeError> {
+        T::from_unscaled(take(input, SIZE)?, SCALE).map_err(DecodeError)
     }
 }
 
@@ -447,17 +442,18 @@ impl WriteAs<uuid::Uuid> for super::Uuid {
     }
 }
 
-impl<const SCALE: u32> WriteAs<BigDecimal> for Decimal<SCALE> {
-    fn write_as(source: &BigDecimal, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-        super::logical::push_decimal(source, SCALE, out)
+impl<T: DecimalValue, const SCALE: u32> WriteAs<T> for Decimal<SCALE> {
+    fn write_as(source: &T, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        super::logical::push_decimal(source, SCALE, out).map_err(EncodeError::new)
     }
 }
 
-impl<const SCALE: u32, const SIZE: usize> WriteAs<BigDecimal> for DecimalFixed<SCALE, SIZE> {
-    fn write_as(source: &BigDecimal, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-        out.extend_from_slice(&super::logical::fixed_decimal::<EncodeError>(
-            source, SCALE, SIZE,
-        )?);
+impl<T: DecimalValue, const SCALE: u32, const SIZE: usize> WriteAs<T>
+    for DecimalFixed<SCALE, SIZE>
+{
+    fn write_as(source: &T, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        let fixed = super::logical::fixed_decimal(source, SCALE, SIZE).map_err(EncodeError::new)?;
+        out.extend_from_slice(&fixed);
         Ok(())
     }
 }
@@ -525,8 +521,14 @@ mod tests {
     #[test]
     fn logical_types() {
         let mut input = &[4u8, 0xff, 0x38][..];
-        let d = <Decimal<2> as ReadAs<BigDecimal>>::read_as(&mut input).expect("reads");
+        let d = <Decimal<2> as ReadAs<bigdecimal::BigDecimal>>::read_as(&mut input).expect("reads");
         assert_eq!(d.to_string(), "-2.00");
+        let mut input = &[4u8, 0xff, 0x38][..];
+        let d = <Decimal<2> as ReadAs<rust_decimal::Decimal>>::read_as(&mut input).expect("reads");
+        assert_eq!(d.to_string(), "-2.00");
+        let mut out = Vec::new();
+        <Decimal<2> as WriteAs<rust_decimal::Decimal>>::write_as(&d, &mut out).expect("writes");
+        assert_eq!(out, [4u8, 0xff, 0x38]);
         let mut input = &varints(&[1_700_000_000_123])[..];
         let t = <super::super::TimestampMillis as ReadAs<chrono::DateTime<chrono::Utc>>>::read_as(
             &mut input,

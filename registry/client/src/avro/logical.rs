@@ -6,12 +6,14 @@
 //! strings through serde_json and the exact Avro encoding through apache-avro.
 
 use std::fmt;
+use std::marker::PhantomData;
 use std::str::FromStr;
 
 use bigdecimal::num_bigint::BigInt;
 use bigdecimal::{BigDecimal, ToPrimitive};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, SecondsFormat, Timelike, Utc};
 use serde::de::{self, SeqAccess, Visitor};
+use serde::ser::Error as _;
 use serde::{Deserializer, Serializer};
 
 use crate::codec::{DeserializeAs, SerializeAs};
@@ -125,148 +127,255 @@ impl<'de> Visitor<'de> for UuidVisitor {
     }
 }
 
-/// The unscaled two's complement bytes of `value` at `scale`; refuses values that
-/// would lose digits, because silently rounding money is worse than failing.
-fn unscaled_bytes<E: serde::ser::Error>(value: &BigDecimal, scale: u32) -> Result<Vec<u8>, E> {
-    let (digits, own_scale) = value.as_bigint_and_scale();
-    if own_scale == i64::from(scale) {
-        // The usual case, and the hot one: no rescaling, no comparison.
-        return Ok(digits.to_signed_bytes_be());
+/// A Rust type the decimal codecs read and write.
+///
+/// evgen gives a decimal of precision up to 28 a [`rust_decimal::Decimal`]:
+/// every such value fits its 96 bits, and it is `Copy`, with no heap
+/// allocation per amount. Wider decimals, and JSON Schema's decimal strings,
+/// get a [`BigDecimal`], which holds any precision.
+pub trait DecimalValue: Sized + fmt::Display {
+    /// The value whose unscaled digits are the big-endian two's complement
+    /// `bytes`, with `scale` digits after the point.
+    fn from_unscaled(bytes: &[u8], scale: u32) -> Result<Self, String>;
+
+    /// Hands `f` the shortest big-endian two's complement of this value's
+    /// unscaled digits at `scale`. Refuses a value with more digits after the
+    /// point, because silently rounding money is worse than failing.
+    fn with_unscaled<R>(&self, scale: u32, f: impl FnOnce(&[u8]) -> R) -> Result<R, String>;
+
+    /// The value written with `scale` digits after the point, for
+    /// human-readable formats.
+    fn text_at(&self, scale: u32) -> Result<String, String>;
+
+    /// Parses decimal text: `12.50`, `-3`, `1.5e3`.
+    fn parse_text(text: &str) -> Result<Self, String>;
+}
+
+impl DecimalValue for BigDecimal {
+    fn from_unscaled(v: &[u8], scale: u32) -> Result<BigDecimal, String> {
+        Ok(decimal_from_bytes(v, scale))
     }
-    let rescaled = value.with_scale(i64::from(scale));
-    if &rescaled != value {
-        return Err(E::custom(format!(
-            "decimal {value} has more than {scale} digits after the point"
-        )));
+
+    fn with_unscaled<R>(&self, scale: u32, f: impl FnOnce(&[u8]) -> R) -> Result<R, String> {
+        let (digits, own_scale) = self.as_bigint_and_scale();
+        if own_scale == i64::from(scale) {
+            // The usual case, and the hot one: no rescaling, no comparison.
+            // Amounts that fit 128 bits skip num-bigint's allocating conversion.
+            if let Some(small) = digits.to_i128() {
+                let (buffer, start) = minimal_twos_complement(small);
+                return Ok(f(&buffer[start..]));
+            }
+            return Ok(f(&digits.to_signed_bytes_be()));
+        }
+        let rescaled = self.with_scale(i64::from(scale));
+        if &rescaled != self {
+            return Err(more_digits(self, scale));
+        }
+        let (digits, _) = rescaled.into_bigint_and_exponent();
+        Ok(f(&digits.to_signed_bytes_be()))
     }
-    let (digits, _) = rescaled.into_bigint_and_exponent();
-    Ok(digits.to_signed_bytes_be())
+
+    fn text_at(&self, scale: u32) -> Result<String, String> {
+        Ok(self.with_scale(i64::from(scale)).to_string())
+    }
+
+    fn parse_text(text: &str) -> Result<BigDecimal, String> {
+        BigDecimal::from_str(text).map_err(|e| format!("{text:?} is not a decimal: {e}"))
+    }
+}
+
+impl DecimalValue for rust_decimal::Decimal {
+    fn from_unscaled(v: &[u8], scale: u32) -> Result<rust_decimal::Decimal, String> {
+        let unscaled = i128_from_twos_complement(v).ok_or_else(|| {
+            format!(
+                "a decimal of {} bytes does not fit 96 bits (28 digits)",
+                v.len()
+            )
+        })?;
+        rust_decimal::Decimal::try_from_i128_with_scale(unscaled, scale).map_err(|_| {
+            format!("decimal {unscaled}e-{scale} does not fit 96 bits and scale 28 (28 digits)")
+        })
+    }
+
+    fn with_unscaled<R>(&self, scale: u32, f: impl FnOnce(&[u8]) -> R) -> Result<R, String> {
+        let (buffer, start) = minimal_twos_complement(unscaled_at(self, scale)?);
+        Ok(f(&buffer[start..]))
+    }
+
+    fn text_at(&self, scale: u32) -> Result<String, String> {
+        let at = rust_decimal::Decimal::try_from_i128_with_scale(unscaled_at(self, scale)?, scale)
+            .map_err(|_| format!("decimal {self} does not fit 28 digits at scale {scale}"))?;
+        Ok(at.to_string())
+    }
+
+    fn parse_text(text: &str) -> Result<rust_decimal::Decimal, String> {
+        rust_decimal::Decimal::from_str_exact(text)
+            .or_else(|_| rust_decimal::Decimal::from_scientific(text))
+            .map_err(|e| format!("{text:?} is not a decimal of at most 28 digits: {e}"))
+    }
+}
+
+fn more_digits(value: &impl fmt::Display, scale: u32) -> String {
+    format!("decimal {value} has more than {scale} digits after the point")
+}
+
+/// `value`'s unscaled digits at `scale`: exact, or an error.
+fn unscaled_at(value: &rust_decimal::Decimal, scale: u32) -> Result<i128, String> {
+    let (digits, own) = (value.mantissa(), value.scale());
+    if own <= scale {
+        // A hand-written type may pair a codec of any scale with it: checked.
+        10i128
+            .checked_pow(scale - own)
+            .and_then(|p| digits.checked_mul(p))
+            .ok_or_else(|| format!("decimal {value} does not fit 128 bits at scale {scale}"))
+    } else {
+        let p = 10i128.pow(own - scale);
+        if digits % p == 0 {
+            Ok(digits / p)
+        } else {
+            Err(more_digits(value, scale))
+        }
+    }
+}
+
+/// The integer whose big-endian two's complement is `v`, if it fits 128 bits
+/// (leading bytes that only repeat the sign may be any in number, as in a
+/// wide `fixed`).
+fn i128_from_twos_complement(v: &[u8]) -> Option<i128> {
+    let Some(&first) = v.first() else {
+        return Some(0);
+    };
+    let fill = if first & 0x80 != 0 { 0xff } else { 0 };
+    let mut v = v;
+    while v.len() > 16 && v[0] == fill && v[1] & 0x80 == fill & 0x80 {
+        v = &v[1..];
+    }
+    if v.len() > 16 {
+        return None;
+    }
+    let mut buffer = [fill; 16];
+    buffer[16 - v.len()..].copy_from_slice(v);
+    Some(i128::from_be_bytes(buffer))
 }
 
 /// The decimal whose unscaled value is big-endian two's complement `v`.
 pub(super) fn decimal_from_bytes(v: &[u8], scale: u32) -> BigDecimal {
-    let digits = if !v.is_empty() && v.len() <= 16 {
-        // Sign-extend into an i128: cheaper than num-bigint's general path.
-        let mut buffer = if v[0] & 0x80 != 0 {
-            [0xff; 16]
-        } else {
-            [0; 16]
-        };
-        buffer[16 - v.len()..].copy_from_slice(v);
-        BigInt::from(i128::from_be_bytes(buffer))
-    } else {
-        BigInt::from_signed_bytes_be(v)
+    let digits = match i128_from_twos_complement(v) {
+        // Cheaper than num-bigint's general path.
+        Some(small) => BigInt::from(small),
+        None => BigInt::from_signed_bytes_be(v),
     };
     BigDecimal::new(digits, i64::from(scale))
 }
 
-struct DecimalVisitor {
+/// Reads a decimal of type `T` at `scale` from bytes, or from text or a
+/// number in human-readable formats.
+struct DecimalVisitor<T> {
     scale: u32,
+    value: PhantomData<T>,
 }
 
-impl<'de> Visitor<'de> for DecimalVisitor {
-    type Value = BigDecimal;
+impl<T> DecimalVisitor<T> {
+    fn new(scale: u32) -> DecimalVisitor<T> {
+        DecimalVisitor {
+            scale,
+            value: PhantomData,
+        }
+    }
+}
+
+impl<'de, T: DecimalValue> Visitor<'de> for DecimalVisitor<T> {
+    type Value = T;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a decimal (two's complement bytes or a decimal string)")
     }
-    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<BigDecimal, E> {
-        Ok(decimal_from_bytes(v, self.scale))
+    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<T, E> {
+        T::from_unscaled(v, self.scale).map_err(E::custom)
     }
-    fn visit_byte_buf<E: de::Error>(self, v: Vec<u8>) -> Result<BigDecimal, E> {
+    fn visit_byte_buf<E: de::Error>(self, v: Vec<u8>) -> Result<T, E> {
         self.visit_bytes(&v)
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<BigDecimal, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<T, A::Error> {
         let bytes = BytesVisitor.visit_seq(seq)?;
         self.visit_bytes(&bytes)
     }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<BigDecimal, E> {
-        BigDecimal::from_str(v).map_err(E::custom)
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<T, E> {
+        T::parse_text(v).map_err(E::custom)
     }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<BigDecimal, E> {
-        Ok(BigDecimal::from(v))
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<T, E> {
+        T::from_unscaled(&v.to_be_bytes(), 0).map_err(E::custom)
     }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<BigDecimal, E> {
-        Ok(BigDecimal::from(v))
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<T, E> {
+        T::from_unscaled(&i128::from(v).to_be_bytes(), 0).map_err(E::custom)
     }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<BigDecimal, E> {
-        BigDecimal::from_str(&v.to_string()).map_err(E::custom)
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<T, E> {
+        T::parse_text(&v.to_string()).map_err(E::custom)
     }
 }
 
-fn deserialize_decimal<'de, D: Deserializer<'de>>(
+fn deserialize_decimal<'de, D: Deserializer<'de>, T: DecimalValue>(
     deserializer: D,
     scale: u32,
-) -> Result<BigDecimal, D::Error> {
+) -> Result<T, D::Error> {
     if deserializer.is_human_readable() {
-        deserializer.deserialize_any(DecimalVisitor { scale })
+        deserializer.deserialize_any(DecimalVisitor::new(scale))
     } else {
-        deserializer.deserialize_bytes(DecimalVisitor { scale })
+        deserializer.deserialize_bytes(DecimalVisitor::new(scale))
     }
 }
 
-/// Avro `decimal` on `bytes` as `BigDecimal`, at scale `SCALE`.
+/// Avro `decimal` on `bytes`, at scale `SCALE`, as a [`DecimalValue`].
 pub struct Decimal<const SCALE: u32>;
 
-impl<const SCALE: u32> SerializeAs<BigDecimal> for Decimal<SCALE> {
-    fn serialize_as<S: Serializer>(source: &BigDecimal, serializer: S) -> Result<S::Ok, S::Error> {
+impl<T: DecimalValue, const SCALE: u32> SerializeAs<T> for Decimal<SCALE> {
+    fn serialize_as<S: Serializer>(source: &T, serializer: S) -> Result<S::Ok, S::Error> {
         if serializer.is_human_readable() {
-            return serializer.collect_str(&source.with_scale(i64::from(SCALE)));
+            return serializer.serialize_str(&source.text_at(SCALE).map_err(S::Error::custom)?);
         }
-        with_unscaled::<S::Error, _>(source, SCALE, |b| serializer.serialize_bytes(b))?
+        source
+            .with_unscaled(SCALE, |b| serializer.serialize_bytes(b))
+            .map_err(S::Error::custom)?
     }
 }
 
-/// Hands `f` the unscaled two's complement bytes of `value` at `scale`.
-/// Amounts that fit 128 bits (every money amount) skip num-bigint's
-/// allocating conversion.
-fn with_unscaled<E: serde::ser::Error, R>(
-    value: &BigDecimal,
-    scale: u32,
-    f: impl FnOnce(&[u8]) -> R,
-) -> Result<R, E> {
-    let (digits, own_scale) = value.as_bigint_and_scale();
-    if own_scale == i64::from(scale)
-        && let Some(small) = digits.to_i128()
-    {
-        let (buffer, start) = minimal_twos_complement(small);
-        return Ok(f(&buffer[start..]));
+impl<'de, T: DecimalValue, const SCALE: u32> DeserializeAs<'de, T> for Decimal<SCALE> {
+    fn deserialize_as<D: Deserializer<'de>>(deserializer: D) -> Result<T, D::Error> {
+        deserialize_decimal(deserializer, SCALE)
     }
-    Ok(f(&unscaled_bytes::<E>(value, scale)?))
 }
 
 /// Appends `value` at `scale` as Avro decimal bytes (length, then the
 /// unscaled two's complement), as `Decimal<SCALE>` serializes it.
-pub(super) fn push_decimal<E: serde::ser::Error>(
-    value: &BigDecimal,
+pub(super) fn push_decimal(
+    value: &impl DecimalValue,
     scale: u32,
     out: &mut Vec<u8>,
-) -> Result<(), E> {
-    with_unscaled(value, scale, |b| {
+) -> Result<(), String> {
+    value.with_unscaled(scale, |b| {
         push_varint(out, b.len() as i64);
         out.extend_from_slice(b);
     })
 }
 
 /// `value` at `scale` sign-extended to `size` bytes, as `DecimalFixed` writes it.
-pub(super) fn fixed_decimal<E: serde::ser::Error>(
-    value: &BigDecimal,
+pub(super) fn fixed_decimal(
+    value: &impl DecimalValue,
     scale: u32,
     size: usize,
-) -> Result<Vec<u8>, E> {
-    let minimal = unscaled_bytes::<E>(value, scale)?;
-    if minimal.len() > size {
-        return Err(E::custom(format!(
-            "decimal {value} does not fit in {size} bytes"
-        )));
-    }
-    let fill = if minimal.first().is_some_and(|b| b & 0x80 != 0) {
-        0xff
-    } else {
-        0
-    };
-    let mut out = vec![fill; size - minimal.len()];
-    out.extend_from_slice(&minimal);
-    Ok(out)
+) -> Result<Vec<u8>, String> {
+    value.with_unscaled(scale, |minimal| {
+        if minimal.len() > size {
+            return Err(format!("decimal {value} does not fit in {size} bytes"));
+        }
+        let fill = if minimal.first().is_some_and(|b| b & 0x80 != 0) {
+            0xff
+        } else {
+            0
+        };
+        let mut out = vec![fill; size - minimal.len()];
+        out.extend_from_slice(minimal);
+        Ok(out)
+    })?
 }
 
 /// `value`'s big-endian two's complement bytes, shortest form (as
@@ -282,29 +391,26 @@ fn minimal_twos_complement(value: i128) -> ([u8; 16], usize) {
     (buffer, start)
 }
 
-impl<'de, const SCALE: u32> DeserializeAs<'de, BigDecimal> for Decimal<SCALE> {
-    fn deserialize_as<D: Deserializer<'de>>(deserializer: D) -> Result<BigDecimal, D::Error> {
-        deserialize_decimal(deserializer, SCALE)
-    }
-}
-
-/// Avro `decimal` on a `fixed` of `SIZE` bytes as `BigDecimal`, at scale `SCALE`.
+/// Avro `decimal` on a `fixed` of `SIZE` bytes, at scale `SCALE`, as a
+/// [`DecimalValue`].
 pub struct DecimalFixed<const SCALE: u32, const SIZE: usize>;
 
-impl<const SCALE: u32, const SIZE: usize> SerializeAs<BigDecimal> for DecimalFixed<SCALE, SIZE> {
-    fn serialize_as<S: Serializer>(source: &BigDecimal, serializer: S) -> Result<S::Ok, S::Error> {
+impl<T: DecimalValue, const SCALE: u32, const SIZE: usize> SerializeAs<T>
+    for DecimalFixed<SCALE, SIZE>
+{
+    fn serialize_as<S: Serializer>(source: &T, serializer: S) -> Result<S::Ok, S::Error> {
         if serializer.is_human_readable() {
-            return serializer.collect_str(&source.with_scale(i64::from(SCALE)));
+            return serializer.serialize_str(&source.text_at(SCALE).map_err(S::Error::custom)?);
         }
-        let out = fixed_decimal::<S::Error>(source, SCALE, SIZE)?;
+        let out = fixed_decimal(source, SCALE, SIZE).map_err(S::Error::custom)?;
         apache_avro::serde_avro_fixed::serialize(&out, serializer)
     }
 }
 
-impl<'de, const SCALE: u32, const SIZE: usize> DeserializeAs<'de, BigDecimal>
+impl<'de, T: DecimalValue, const SCALE: u32, const SIZE: usize> DeserializeAs<'de, T>
     for DecimalFixed<SCALE, SIZE>
 {
-    fn deserialize_as<D: Deserializer<'de>>(deserializer: D) -> Result<BigDecimal, D::Error> {
+    fn deserialize_as<D: Deserializer<'de>>(deserializer: D) -> Result<T, D::Error> {
         deserialize_decimal(deserializer, SCALE)
     }
 }
@@ -320,7 +426,7 @@ impl SerializeAs<BigDecimal> for DecimalString {
 
 impl<'de> DeserializeAs<'de, BigDecimal> for DecimalString {
     fn deserialize_as<D: Deserializer<'de>>(deserializer: D) -> Result<BigDecimal, D::Error> {
-        deserializer.deserialize_any(DecimalVisitor { scale: 0 })
+        deserializer.deserialize_any(DecimalVisitor::<BigDecimal>::new(0))
     }
 }
 
@@ -591,7 +697,7 @@ impl SerializeAs<BigDecimal> for BigDecimalBytes {
 impl<'de> DeserializeAs<'de, BigDecimal> for BigDecimalBytes {
     fn deserialize_as<D: Deserializer<'de>>(deserializer: D) -> Result<BigDecimal, D::Error> {
         if deserializer.is_human_readable() {
-            return deserializer.deserialize_any(DecimalVisitor { scale: 0 });
+            return deserializer.deserialize_any(DecimalVisitor::<BigDecimal>::new(0));
         }
         let bytes = deserializer.deserialize_byte_buf(BytesVisitor)?;
         parse_big_decimal(&bytes).ok_or_else(|| de::Error::custom("malformed Avro big-decimal"))
@@ -631,14 +737,93 @@ mod tests {
         values.extend([wide.clone(), -wide]);
         for v in values {
             let bytes = v.to_signed_bytes_be();
-            let read: BigDecimal = DecimalVisitor { scale: 4 }
+            let read: BigDecimal = DecimalVisitor::<BigDecimal>::new(4)
                 .visit_bytes::<de::value::Error>(&bytes)
                 .unwrap();
             assert_eq!(read, BigDecimal::new(v.clone(), 4), "{v}");
         }
-        let empty: BigDecimal = DecimalVisitor { scale: 2 }
+        let empty: BigDecimal = DecimalVisitor::<BigDecimal>::new(2)
             .visit_bytes::<de::value::Error>(&[])
             .unwrap();
         assert_eq!(empty, BigDecimal::new(BigInt::from(0), 2));
+    }
+
+    fn small(text: &str) -> rust_decimal::Decimal {
+        rust_decimal::Decimal::from_str_exact(text).unwrap()
+    }
+
+    fn unscaled_of(value: &impl DecimalValue, scale: u32) -> Result<Vec<u8>, String> {
+        value.with_unscaled(scale, <[u8]>::to_vec)
+    }
+
+    #[test]
+    fn small_decimals_read_what_fits_96_bits() {
+        let limit = i128::from(u64::MAX) << 32 | i128::from(u32::MAX); // 2^96 - 1
+        for v in samples() {
+            let bytes = BigInt::from(v).to_signed_bytes_be();
+            let read = rust_decimal::Decimal::from_unscaled(&bytes, 4);
+            if v.unsigned_abs() <= limit.unsigned_abs() {
+                let d = read.unwrap_or_else(|e| panic!("{v}: {e}"));
+                assert_eq!((d.mantissa(), d.scale()), (v, 4), "{v}");
+            } else {
+                let e = read.expect_err("past 96 bits");
+                assert!(e.contains("does not fit"), "{e}");
+            }
+        }
+        // Sign bytes in front (a wide fixed) are only sign.
+        let mut wide = vec![0xff; 8];
+        wide.extend_from_slice(&(-12_345i128).to_be_bytes());
+        let d = rust_decimal::Decimal::from_unscaled(&wide, 2).unwrap();
+        assert_eq!(d, small("-123.45"));
+        assert!(rust_decimal::Decimal::from_unscaled(&[1; 17], 0).is_err());
+        // A scale past rust_decimal's 28 is refused, not panicked on.
+        assert!(rust_decimal::Decimal::from_unscaled(&[1], 29).is_err());
+        assert_eq!(
+            rust_decimal::Decimal::from_unscaled(&[], 2).unwrap(),
+            small("0.00")
+        );
+    }
+
+    #[test]
+    fn small_decimals_are_written_at_the_codec_scale_or_refused() {
+        // Its own scale, a smaller one (padded) and a larger one with zeros: the same bytes.
+        for text in ["12.5000", "12.5", "12.500000"] {
+            assert_eq!(
+                unscaled_of(&small(text), 4).unwrap(),
+                BigInt::from(125_000).to_signed_bytes_be(),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            unscaled_of(&small("-0.01"), 2).unwrap(),
+            BigInt::from(-1).to_signed_bytes_be()
+        );
+        let e = unscaled_of(&small("7.96001"), 4).expect_err("5 digits after the point");
+        assert!(e.contains("more than 4 digits"), "{e}");
+        // BigDecimal gives the same bytes for the same values.
+        for text in ["12.5", "-3.0001", "0", "79228162514264.3375"] {
+            let big = BigDecimal::from_str(text).unwrap();
+            assert_eq!(unscaled_of(&small(text), 4), unscaled_of(&big, 4), "{text}");
+        }
+        assert_eq!(
+            fixed_decimal(&small("-1.5"), 1, 4).unwrap(),
+            [0xff, 0xff, 0xff, 0xf1]
+        );
+        assert!(fixed_decimal(&small("100000"), 0, 2).is_err());
+    }
+
+    #[test]
+    fn small_decimals_as_text() {
+        assert_eq!(small("12.5").text_at(4).unwrap(), "12.5000");
+        assert!(small("12.50001").text_at(4).is_err());
+        assert_eq!(
+            rust_decimal::Decimal::parse_text("1.5e3").unwrap(),
+            small("1500")
+        );
+        assert!(rust_decimal::Decimal::parse_text("twelve").is_err());
+        let v: rust_decimal::Decimal = DecimalVisitor::new(2)
+            .visit_u64::<de::value::Error>(7)
+            .unwrap();
+        assert_eq!(v, small("7"));
     }
 }

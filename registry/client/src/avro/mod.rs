@@ -31,7 +31,7 @@ pub use decode::DecodeError;
 pub use encode::EncodeError;
 pub(crate) use encode::Plan;
 pub use logical::{
-    BigDecimalBytes, Bytes, Date, Decimal, DecimalFixed, DecimalString, Fixed,
+    BigDecimalBytes, Bytes, Date, Decimal, DecimalFixed, DecimalString, DecimalValue, Fixed,
     LocalTimestampMicros, LocalTimestampMillis, LocalTimestampNanos, TimeMicros, TimeMillis,
     TimestampMicros, TimestampMillis, TimestampNanos, Uuid,
 };

@@ -78,14 +78,14 @@ pub(crate) fn nullable(model: &Model, id: NodeId) -> Option<NodeId> {
     }
 }
 
-/// Whether a `decimal` node fits `rust_decimal::Decimal` (28 digits at most),
-/// as evgen maps it; wider ones need a `BigDecimal`.
+/// Whether a `decimal` node fits `rust_decimal::Decimal`, by evgen's own
+/// bound; wider ones need a `BigDecimal`.
 fn small_decimal(props: &[(String, serde_json::Value)]) -> bool {
     props
         .iter()
         .find(|(k, _)| k == "precision")
         .and_then(|(_, v)| v.as_u64())
-        .is_some_and(|p| p <= 28)
+        .is_some_and(|p| p <= u64::from(evgen::emit::SMALL_DECIMAL_DIGITS))
 }
 
 /// Rust types accepted for a primitive (with its logical type and other

@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use proc_macro2::TokenStream;
 use quote::quote;
 
-pub use types::valid_ident;
+pub use types::{SMALL_DECIMAL_DIGITS, valid_ident};
 
 use crate::error::Error;
 use crate::ir::{Payload, Scalar, TypeKind, TypePath, TypeRef, TypeSpace};

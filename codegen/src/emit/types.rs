@@ -304,8 +304,9 @@ fn named_const(
 /// Decimals of at most this many digits are `rust_decimal::Decimal`s: every
 /// such value fits its 96 bits (and its scale, at most the precision, fits
 /// its limit of 28), with no heap allocation per value. Wider ones are
-/// `BigDecimal`s.
-pub(crate) const SMALL_DECIMAL_DIGITS: u32 = 28;
+/// `BigDecimal`s. `#[derive(Event)]` checks hand-written types by the same
+/// bound.
+pub const SMALL_DECIMAL_DIGITS: u32 = 28;
 
 /// The Rust type of a decimal carried as `w`.
 pub(crate) fn decimal_type(w: DecimalWire) -> TokenStream {
